@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR MIT */
+/*
+ * kipc_ring.h - the ring protocol, written once and shared by libkipc and
+ * the selftests. Header-only, no syscalls, no locks.
+ *
+ * One ring has one producer and one consumer, each in its own process.
+ * The producer owns kipc_prod (head, need) and the data area; the consumer
+ * owns kipc_cons (tail, waiting). Each side only ever writes what it owns,
+ * and everything it reads from the other side is untrusted: every index,
+ * length and record header is bounds-checked before use and a violation
+ * marks the ring broken (-EBADMSG from then on). Nothing here can make a
+ * read or write fall outside the data area.
+ *
+ * Memory ordering (the only cross-process synchronisation):
+ *  - producer: writes payload and record header, then store-release head.
+ *    Pairs with the consumer's load-acquire of head, so a record below head
+ *    is complete when the consumer reads it.
+ *  - consumer: reads records, then store-release tail. Pairs with the
+ *    producer's load-acquire of tail, so the producer only overwrites bytes
+ *    the consumer has finished reading.
+ *  - doorbell (Dekker): a waiter stores its flag (waiting / need), issues a
+ *    full fence, then re-reads the index it waits on; the other side stores
+ *    its index, issues a full fence, then reads the flag. At least one of
+ *    the two sees the other's store, so no wake-up is lost. The flag is a
+ *    hint: kicks coalesce and a spurious one is harmless.
+ */
+#ifndef KIPC_RING_H
+#define KIPC_RING_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kipc.h>
+
+struct kipc_ring {
+	uint8_t *data;		/* producer: writable; consumer: read-only */
+	uint32_t size;		/* power of two */
+	uint32_t mask;
+	struct kipc_prod *prod;	/* writable for the producer only */
+	struct kipc_cons *cons;	/* writable for the consumer only */
+	uint32_t pos;		/* producer: next record; consumer: next unread */
+	uint32_t pub;		/* index last published (head or tail) */
+	uint32_t seen;		/* other side's index last read (tail or head) */
+	uint32_t span;		/* producer: reserved span; consumer: peeked span */
+	bool broken;		/* a protocol violation was seen */
+};
+
+#define KIPC_RING_LOAD(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
+#define KIPC_RING_STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+static inline bool kipc_is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+/*
+ * kipc_hdr_check - copy the header out of shared memory once and validate
+ * the copy against the mapping lengths. @own_len is the length of the OWN
+ * view of @side, or 0 where the caller has no such view (shm transport).
+ * Returns 0, -EPROTO (wrong magic or ABI version) or -EBADMSG (layout out
+ * of bounds).
+ */
+static inline int kipc_hdr_check(const struct kipc_shared_hdr *in_map,
+				 uint64_t shared_len, uint64_t own_len,
+				 unsigned int side, struct kipc_shared_hdr *hdr)
+{
+	const volatile struct kipc_shared_hdr *v = in_map;
+	unsigned int i;
+
+	hdr->magic = v->magic;
+	hdr->abi_version = v->abi_version;
+	hdr->hdr_size = v->hdr_size;
+	hdr->page_size = v->page_size;
+	hdr->shared_map_bytes = v->shared_map_bytes;
+	hdr->own_map_bytes[0] = v->own_map_bytes[0];
+	hdr->own_map_bytes[1] = v->own_map_bytes[1];
+	hdr->own_data_off = v->own_data_off;
+	hdr->state = v->state;
+	for (i = 0; i < 2; i++) {
+		hdr->ring[i].size = v->ring[i].size;
+		hdr->ring[i].data_off = v->ring[i].data_off;
+		hdr->ring[i].prod_off = v->ring[i].prod_off;
+		hdr->ring[i].cons_off = v->ring[i].cons_off;
+	}
+	hdr->conn_id = v->conn_id;
+
+	if (hdr->magic != KIPC_MAGIC || hdr->abi_version != KIPC_ABI_VERSION)
+		return -EPROTO;
+	if (side > 1 || hdr->hdr_size < sizeof(*hdr) ||
+	    hdr->hdr_size > hdr->page_size ||
+	    !kipc_is_pow2(hdr->page_size) || hdr->page_size < 4096 ||
+	    hdr->shared_map_bytes != shared_len)
+		return -EBADMSG;
+	for (i = 0; i < 2; i++) {
+		const struct kipc_ring_desc *d = &hdr->ring[i];
+
+		if (!kipc_is_pow2(d->size) || d->size < 64 ||
+		    d->size > (1U << 30) || d->data_off % 64 ||
+		    d->prod_off % 64 || d->cons_off % 64 ||
+		    (uint64_t)d->data_off + d->size > shared_len ||
+		    (uint64_t)d->prod_off + sizeof(struct kipc_prod) > shared_len ||
+		    (uint64_t)d->cons_off + sizeof(struct kipc_cons) > shared_len)
+			return -EBADMSG;
+	}
+	if (own_len && (hdr->own_data_off % 64 ||
+			hdr->own_data_off < sizeof(struct kipc_index_page) ||
+			(uint64_t)hdr->own_data_off + hdr->ring[side].size > own_len))
+		return -EBADMSG;
+	return 0;
+}
+
+/* The peer state bits; acquire pairs with the kernel's (or the peer
+ * library's) release store, so a GONE bit seen here means every index the
+ * peer ever published is visible to a following load-acquire.
+ */
+static inline uint32_t kipc_hdr_state(const struct kipc_shared_hdr *in_map)
+{
+	return __atomic_load_n(&in_map->state, __ATOMIC_ACQUIRE);
+}
+
+static inline void kipc_ring_init(struct kipc_ring *r, void *data,
+				  uint32_t size, struct kipc_prod *prod,
+				  struct kipc_cons *cons)
+{
+	r->data = data;
+	r->size = size;
+	r->mask = size - 1;
+	r->prod = prod;
+	r->cons = cons;
+	r->pos = 0;
+	r->pub = 0;
+	r->seen = 0;
+	r->span = 0;
+	r->broken = false;
+}
+
+/* Adopt the current indices (a producer or consumer joining a live ring,
+ * e.g. after fork). Only the caller's own index is trusted here.
+ */
+static inline void kipc_ring_resume_prod(struct kipc_ring *r)
+{
+	r->pos = r->pub = __atomic_load_n(&r->prod->head, __ATOMIC_RELAXED);
+	r->seen = r->pos - r->size;
+}
+
+static inline void kipc_ring_resume_cons(struct kipc_ring *r)
+{
+	r->pos = r->pub = __atomic_load_n(&r->cons->tail, __ATOMIC_RELAXED);
+	r->seen = r->pos;
+}
+
+static inline uint32_t kipc_ring_msg_max(const struct kipc_ring *r)
+{
+	return KIPC_MSG_MAX(r->size);
+}
+
+/* ------------------------------------------------------------------ */
+/* Producer                                                            */
+
+/* Bytes needed from r->pos to place a record of @len bytes, counting a
+ * padding record when it would not fit before the end of the data area.
+ */
+static inline uint32_t kipc_ring_need(const struct kipc_ring *r, uint32_t len)
+{
+	uint32_t off = r->pos & r->mask;
+	uint32_t span = KIPC_REC_SPAN(len);
+	uint32_t room = r->size - off;
+
+	return span <= room ? span : room + span;
+}
+
+/* Free bytes as far as the producer knows; re-reads tail when @refresh. */
+static inline int kipc_ring_prod_free(struct kipc_ring *r, bool refresh,
+				      uint32_t *free_bytes)
+{
+	if (refresh) {
+		/* Pairs with the consumer's store-release of tail. */
+		uint32_t t = __atomic_load_n(&r->cons->tail, __ATOMIC_ACQUIRE);
+
+		/* tail must lie within [pos - size, pos]. */
+		if ((uint32_t)(r->pos - t) > r->size) {
+			r->broken = true;
+			return -EBADMSG;
+		}
+		r->seen = t;
+	}
+	*free_bytes = r->size - (uint32_t)(r->pos - r->seen);
+	return 0;
+}
+
+/*
+ * kipc_ring_reserve - reserve room for a @len byte message and return
+ * where to write its payload. Nothing is visible to the consumer before
+ * kipc_ring_commit() and kipc_ring_publish().
+ * Returns 0, -EMSGSIZE (never fits this ring), -EAGAIN (no room now) or
+ * -EBADMSG (the consumer's index is corrupt).
+ */
+static inline int kipc_ring_reserve(struct kipc_ring *r, uint32_t len,
+				    void **payload)
+{
+	uint32_t need, avail, off, room;
+	struct kipc_rec *rec;
+	int ret;
+
+	if (r->broken)
+		return -EBADMSG;
+	if (len > kipc_ring_msg_max(r))
+		return -EMSGSIZE;
+	need = kipc_ring_need(r, len);
+	ret = kipc_ring_prod_free(r, false, &avail);
+	if (!ret && avail < need)
+		ret = kipc_ring_prod_free(r, true, &avail);
+	if (ret)
+		return ret;
+	if (avail < need)
+		return -EAGAIN;
+
+	off = r->pos & r->mask;
+	room = r->size - off;
+	if (KIPC_REC_SPAN(len) > room) {
+		rec = (struct kipc_rec *)(r->data + off);
+		rec->len = (room - (uint32_t)sizeof(*rec)) | KIPC_REC_PAD;
+		rec->pos = r->pos;
+		r->pos += room;
+		off = 0;
+	}
+	rec = (struct kipc_rec *)(r->data + off);
+	rec->len = len;
+	rec->pos = r->pos;
+	r->span = KIPC_REC_SPAN(len);
+	*payload = rec + 1;
+	return 0;
+}
+
+/* Shrink the reserved message to @len bytes (len <= the reserved length). */
+static inline void kipc_ring_trim(struct kipc_ring *r, uint32_t len)
+{
+	struct kipc_rec *rec = (struct kipc_rec *)(r->data + (r->pos & r->mask));
+
+	rec->len = len;
+	r->span = KIPC_REC_SPAN(len);
+}
+
+/* Make the reserved message part of the next publication. */
+static inline void kipc_ring_commit(struct kipc_ring *r)
+{
+	r->pos += r->span;
+	r->span = 0;
+}
+
+/* Publish every committed message: one store-release of head (pairs with
+ * the consumer's load-acquire in kipc_ring_peek). Several commits may share
+ * one publish. Returns true if anything new was published.
+ */
+static inline bool kipc_ring_publish(struct kipc_ring *r)
+{
+	if (r->pub == r->pos)
+		return false;
+	__atomic_store_n(&r->prod->head, r->pos, __ATOMIC_RELEASE);
+	r->pub = r->pos;
+	return true;
+}
+
+/* After kipc_ring_publish(): does the consumer want a kick? The full
+ * fence orders our head store before the load of its waiting flag (Dekker,
+ * pairs with the fence in kipc_ring_cons_prepare_wait).
+ */
+static inline bool kipc_ring_prod_should_kick(const struct kipc_ring *r)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return KIPC_RING_LOAD(&r->cons->waiting) != 0;
+}
+
+/* Announce that the producer will sleep until @len bytes fit, then re-check.
+ * Returns 1 if the message fits now (no sleep needed, flag cleared),
+ * 0 if the caller should sleep, or a negative errno.
+ */
+static inline int kipc_ring_prod_prepare_wait(struct kipc_ring *r, uint32_t len)
+{
+	uint32_t need = kipc_ring_need(r, len), avail;
+	int ret;
+
+	KIPC_RING_STORE(&r->prod->need, need);
+	/* Pairs with the fence in kipc_ring_cons_should_kick(). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ret = kipc_ring_prod_free(r, true, &avail);
+	if (ret || avail >= need) {
+		KIPC_RING_STORE(&r->prod->need, 0);
+		return ret ? ret : 1;
+	}
+	return 0;
+}
+
+static inline void kipc_ring_prod_finish_wait(struct kipc_ring *r)
+{
+	KIPC_RING_STORE(&r->prod->need, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Consumer                                                            */
+
+/* Re-read head; returns bytes available to read or a negative errno. */
+static inline int64_t kipc_ring_cons_refresh(struct kipc_ring *r)
+{
+	/* Pairs with the producer's store-release in kipc_ring_publish. */
+	uint32_t h = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
+
+	/* head must lie within [pos, pub + size]: never behind what we read,
+	 * never more than a ring ahead of what we released.
+	 */
+	if ((uint32_t)(h - r->pos) > (uint32_t)(r->pub + r->size - r->pos)) {
+		r->broken = true;
+		return -EBADMSG;
+	}
+	r->seen = h;
+	return (uint32_t)(h - r->pos);
+}
+
+/*
+ * kipc_ring_peek - find the next message without consuming it.
+ * Returns 0 with *payload and *len set, -EAGAIN (empty) or -EBADMSG (the
+ * producer broke the protocol; the ring stays broken). The payload stays
+ * valid until kipc_ring_consume(); the producer cannot overwrite it before
+ * kipc_ring_release() publishes the tail.
+ */
+static inline int kipc_ring_peek(struct kipc_ring *r, const void **payload,
+				 uint32_t *len)
+{
+	const volatile struct kipc_rec *rec;
+	uint32_t off, l, p, span, avail;
+
+	if (r->broken)
+		return -EBADMSG;
+	for (;;) {
+		avail = r->seen - r->pos;
+		if (!avail) {
+			int64_t n = kipc_ring_cons_refresh(r);
+
+			if (n < 0)
+				return (int)n;
+			if (!n)
+				return -EAGAIN;
+			avail = (uint32_t)n;
+		}
+		off = r->pos & r->mask;
+		/* head is 8-aligned by construction, so a whole header fits. */
+		if (avail < sizeof(struct kipc_rec) || off % KIPC_REC_ALIGN)
+			goto corrupt;
+		rec = (const volatile struct kipc_rec *)(r->data + off);
+		l = rec->len;	/* read each field once: the peer may race */
+		p = rec->pos;
+		if (p != r->pos)
+			goto corrupt;
+		if (l & KIPC_REC_PAD) {
+			span = r->size - off;
+			if ((l & KIPC_REC_LEN_MASK) != span - sizeof(struct kipc_rec) ||
+			    span > avail)
+				goto corrupt;
+			r->pos += span;
+			continue;
+		}
+		if (l > kipc_ring_msg_max(r))
+			goto corrupt;
+		span = KIPC_REC_SPAN(l);
+		if (span > avail || span > r->size - off)
+			goto corrupt;
+		r->span = span;
+		*payload = (const void *)(rec + 1);
+		*len = l;
+		return 0;
+	}
+corrupt:
+	r->broken = true;
+	return -EBADMSG;
+}
+
+/* Consume the message returned by the last kipc_ring_peek(). */
+static inline void kipc_ring_consume(struct kipc_ring *r)
+{
+	r->pos += r->span;
+	r->span = 0;
+}
+
+/* Hand consumed space back to the producer: one store-release of tail
+ * (pairs with the producer's load-acquire in kipc_ring_prod_free). Several
+ * consumes may share one release. Returns true if the tail moved.
+ */
+static inline bool kipc_ring_release(struct kipc_ring *r)
+{
+	if (r->pub == r->pos)
+		return false;
+	__atomic_store_n(&r->cons->tail, r->pos, __ATOMIC_RELEASE);
+	r->pub = r->pos;
+	return true;
+}
+
+/* After kipc_ring_release(): does the producer wait for the room we just
+ * freed? Full fence: Dekker with kipc_ring_prod_prepare_wait. A need larger
+ * than the ring is the peer's own problem; we kick it anyway.
+ */
+static inline bool kipc_ring_cons_should_kick(const struct kipc_ring *r)
+{
+	uint32_t need;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	need = KIPC_RING_LOAD(&r->prod->need);
+	if (!need)
+		return false;
+	/* Room as the producer will compute it, using the head we last saw. */
+	return need > r->size || r->size - (uint32_t)(r->seen - r->pub) >= need;
+}
+
+/* Announce that the consumer will sleep until data arrives, then re-check.
+ * Returns 1 if data is there (flag cleared), 0 to sleep, or -EBADMSG.
+ */
+static inline int kipc_ring_cons_prepare_wait(struct kipc_ring *r)
+{
+	int64_t n;
+
+	if (r->seen != r->pos)
+		return 1;
+	KIPC_RING_STORE(&r->cons->waiting, 1);
+	/* Pairs with the fence in kipc_ring_prod_should_kick(). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	n = kipc_ring_cons_refresh(r);
+	if (n != 0) {
+		KIPC_RING_STORE(&r->cons->waiting, 0);
+		return n < 0 ? (int)n : 1;
+	}
+	return 0;
+}
+
+static inline void kipc_ring_cons_finish_wait(struct kipc_ring *r)
+{
+	KIPC_RING_STORE(&r->cons->waiting, 0);
+}
+
+#endif /* KIPC_RING_H */

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kipc: kernel-assisted shared-memory IPC.
+ *
+ * The only header shared by the driver (kmod/) and userspace. It defines
+ * the ioctls on /dev/kipc and the layout of the ring memory that both ends
+ * of a connection mmap. Userspace moves messages through that memory on its
+ * own; the driver is involved only in setup, doorbell kicks and readiness.
+ *
+ * Conventions (see Documentation/process/botching-up-ioctls.rst):
+ *  - every ioctl argument starts with { __u32 size; __u32 flags; } and is
+ *    read with copy_struct_from_user(): a size below the first version of
+ *    the struct gives -EINVAL, a larger size whose extra bytes are not zero
+ *    gives -E2BIG; unknown flags or non-zero reserved fields give -EINVAL;
+ *    a bad pointer gives -EFAULT; an unknown ioctl gives -ENOTTY; an ioctl
+ *    that does not fit the fd's role (e.g. ACCEPT on a connection) gives
+ *    -EINVAL. Output structs are written back up to min(size, kernel size).
+ *  - ioctl numbers are _IO() with the size carried inside the struct, so a
+ *    struct can grow without a new number.
+ *  - shared memory holds offsets, never pointers; fixed-width types only;
+ *    every struct has explicit padding and a size that is a multiple of 8.
+ */
+#ifndef _UAPI_LINUX_KIPC_H
+#define _UAPI_LINUX_KIPC_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define KIPC_ABI_VERSION	1
+#define KIPC_MAGIC		0x4350494bU	/* "KIPC" in little-endian */
+#define KIPC_DEVICE_NAME	"kipc"		/* /dev/kipc */
+
+/* Listener names: 1..KIPC_NAME_MAX-1 bytes of 0x21..0x7e, NUL-terminated,
+ * the rest of the array zero. One flat namespace per kernel.
+ */
+#define KIPC_NAME_MAX		64
+
+/* Ring 0 carries client -> server, ring 1 server -> client. Side s
+ * produces ring s and consumes ring 1 - s.
+ */
+#define KIPC_SIDE_CLIENT	0
+#define KIPC_SIDE_SERVER	1
+#define KIPC_RING_C2S		0
+#define KIPC_RING_S2C		1
+
+/* Feature bits reported by KIPC_IOC_VERSION. */
+#define KIPC_F_EVENTFD		(1ULL << 0)	/* KIPC_IOC_SET_EVENTFD */
+#define KIPC_F_URING_CMD	(1ULL << 1)	/* IORING_OP_URING_CMD kick */
+#define KIPC_F_PEERCRED		(1ULL << 2)	/* kipc_peer in ACCEPT/CONN_INFO */
+#define KIPC_F_POLL_NEED	(1ULL << 3)	/* POLLOUT honours kipc_prod.need */
+
+/*
+ * KIPC_IOC_VERSION - any kipc fd. Reports the ABI and the module's limits.
+ * Errors: EINVAL, E2BIG, EFAULT as above.
+ */
+struct kipc_version {
+	__u32 size;
+	__u32 flags;			/* in: 0 */
+	__u32 abi_version;		/* out: KIPC_ABI_VERSION */
+	__u32 page_size;		/* out */
+	__aligned_u64 features;		/* out: KIPC_F_* */
+	__u32 name_max;			/* out: KIPC_NAME_MAX */
+	__u32 min_ring_bytes;		/* out: smallest ring (a page) */
+	__u32 max_ring_bytes;		/* out: module parameter max_ring_bytes */
+	__u32 default_ring_bytes;	/* out: ring size when 0 is asked for */
+	__u32 max_backlog;		/* out: module parameter max_backlog */
+	__u32 __reserved;
+};
+
+/*
+ * KIPC_IOC_LISTEN - on a fresh /dev/kipc fd: turns it into a listener of
+ * @name. Owner uid/gid are the caller's fsuid/fsgid; @mode holds the
+ * permission bits (S_IRWXUGO) checked at CONNECT, which needs "write"
+ * permission as connect(2) does on a socket file. The name is freed when
+ * the listener fd is closed. Ring sizes are powers of two in
+ * [min_ring_bytes, max_ring_bytes]; 0 picks default_ring_bytes.
+ * Errors: EINVAL (bad name, mode bits outside 0777, ring size not a power
+ * of two or out of range, backlog > max_backlog, fd already bound),
+ * EADDRINUSE (name taken), E2BIG, EFAULT.
+ */
+struct kipc_listen {
+	__u32 size;
+	__u32 flags;			/* in: 0 */
+	__u32 mode;			/* in: 0..0777 */
+	__u32 backlog;			/* in: 0 = default */
+	__u32 ring_bytes[2];		/* in: [KIPC_RING_C2S], [KIPC_RING_S2C] */
+	char name[KIPC_NAME_MAX];
+};
+
+/*
+ * KIPC_IOC_CONNECT - on a fresh /dev/kipc fd: creates a connection to the
+ * listener @name and queues it for ACCEPT; the fd becomes the client side
+ * and can be mmapped and used at once (messages sent before ACCEPT wait in
+ * the ring). The connecting process is charged for the pinned ring memory
+ * (see "Charging" below). Blocks while the backlog is full unless
+ * KIPC_CONNECT_NONBLOCK is given or the fd is O_NONBLOCK.
+ * Errors: ENOENT (no such name), EACCES (mode/uid/gid deny), EAGAIN
+ * (backlog full, non-blocking), EINTR, ECONNREFUSED (listener closed while
+ * waiting), EMFILE (max_conns_per_user reached), ENOMEM (RLIMIT_MEMLOCK or
+ * memory cgroup), ENOSPC (module parameter max_pinned_bytes), EINVAL (bad
+ * name or flags, fd already bound), E2BIG, EFAULT.
+ */
+#define KIPC_CONNECT_NONBLOCK	(1U << 0)
+
+struct kipc_connect {
+	__u32 size;
+	__u32 flags;			/* in: KIPC_CONNECT_* */
+	char name[KIPC_NAME_MAX];
+};
+
+/* Credentials of the other side, as SO_PEERCRED gives them: pid in the
+ * caller's pid namespace (0 if not visible there), ids in the caller's user
+ * namespace, both as of LISTEN (server) or CONNECT (client).
+ */
+struct kipc_peer {
+	__s32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 __reserved;
+};
+
+/*
+ * KIPC_IOC_ACCEPT - on a listener: takes the oldest queued connection and
+ * returns a new O_CLOEXEC fd for its server side in @fd. Blocks while the
+ * queue is empty unless KIPC_ACCEPT_NONBLOCK is given or the listener is
+ * O_NONBLOCK. The listener polls readable (EPOLLIN) while connections wait.
+ * Errors: EAGAIN, EINTR, EINVAL (not a listener, bad flags), EMFILE
+ * (out of fds; the connection stays queued), E2BIG, EFAULT.
+ */
+#define KIPC_ACCEPT_NONBLOCK	(1U << 0)
+
+struct kipc_accept {
+	__u32 size;
+	__u32 flags;			/* in: KIPC_ACCEPT_* */
+	__s32 fd;			/* out */
+	__u32 __reserved;
+	struct kipc_peer peer;		/* out: the client */
+};
+
+/*
+ * KIPC_IOC_CONN_INFO - on either side of a connection.
+ * Errors: EINVAL (not a connection), E2BIG, EFAULT.
+ */
+struct kipc_conn_info {
+	__u32 size;
+	__u32 flags;			/* in: 0 */
+	__u32 side;			/* out: KIPC_SIDE_* */
+	__u32 state;			/* out: KIPC_STATE_* */
+	__u32 ring_bytes[2];		/* out */
+	__aligned_u64 shared_map_bytes;	/* out: mmap length at KIPC_MMAP_SHARED */
+	__aligned_u64 own_map_bytes;	/* out: mmap length at KIPC_MMAP_OWN */
+	__aligned_u64 conn_id;		/* out: as in /proc/driver/kipc */
+	struct kipc_peer peer;		/* out */
+};
+
+/*
+ * KIPC_IOC_SET_EVENTFD - on either side of a connection: from now on the
+ * peer's kicks (and the peer's death) also signal eventfd @fd; -1 detaches.
+ * Errors: EBADF (not an eventfd), EINVAL, E2BIG, EFAULT.
+ */
+struct kipc_eventfd {
+	__u32 size;
+	__u32 flags;			/* in: 0 */
+	__s32 fd;			/* in */
+	__u32 __reserved;
+};
+
+#define KIPC_IOC_MAGIC		0xB8
+#define KIPC_IOC_VERSION	_IO(KIPC_IOC_MAGIC, 0x00)
+#define KIPC_IOC_LISTEN		_IO(KIPC_IOC_MAGIC, 0x01)
+#define KIPC_IOC_CONNECT	_IO(KIPC_IOC_MAGIC, 0x02)
+#define KIPC_IOC_ACCEPT		_IO(KIPC_IOC_MAGIC, 0x03)
+#define KIPC_IOC_CONN_INFO	_IO(KIPC_IOC_MAGIC, 0x04)
+#define KIPC_IOC_SET_EVENTFD	_IO(KIPC_IOC_MAGIC, 0x05)
+/*
+ * KIPC_IOC_KICK - on either side of a connection, argument 0: wakes the
+ * peer's poll/epoll/io_uring waiters and signals its eventfd. Cheap; kicks
+ * coalesce. Also the io_uring command op: IORING_OP_URING_CMD with
+ * cmd_op = KIPC_URING_CMD_KICK does the same and completes with res 0.
+ * Errors: EPIPE (peer gone), EINVAL (not a connection, non-zero argument).
+ */
+#define KIPC_IOC_KICK		_IO(KIPC_IOC_MAGIC, 0x06)
+#define KIPC_URING_CMD_KICK	KIPC_IOC_KICK
+
+/*
+ * Ring memory. A connection owns one object of pages:
+ *
+ *   page 0                 struct kipc_shared_hdr, written by the kernel only
+ *   page 1                 side 0 (client) index page: struct kipc_index_page
+ *   page 2                 side 1 (server) index page
+ *   ring[0].data_off ...   ring 0 data, ring[0].size bytes
+ *   ring[1].data_off ...   ring 1 data, ring[1].size bytes
+ *
+ * Each side maps two views on its connection fd (MAP_SHARED only):
+ *  - KIPC_MMAP_SHARED: the whole object, read-only (VM_MAYWRITE cleared, so
+ *    mprotect cannot upgrade it). Offsets in kipc_shared_hdr are into this
+ *    view.
+ *  - KIPC_MMAP_OWN: read-write, what this side owns: its index page at 0,
+ *    then the data of the ring it produces at kipc_shared_hdr.own_data_off.
+ * So a side can write only its send ring's data, its producer index and its
+ * receive ring's consumer index. A hostile peer can corrupt its own messages
+ * and indices, never ours, and never the header.
+ *
+ * Both views need their exact length (CONN_INFO) and MAP_SHARED; anything
+ * else gives EINVAL, PROT_WRITE on the shared view EACCES. The views are not
+ * inherited across fork (VM_DONTCOPY: a child maps them again from the
+ * inherited fd if it takes over), cannot grow (mremap growth fails), and
+ * cannot be split: partial munmap or mremap shrink give EINVAL. Moving a
+ * whole view with mremap works.
+ */
+#define KIPC_MMAP_SHARED	0x00000000ULL
+#define KIPC_MMAP_OWN		0x40000000ULL
+
+/* Header state bits. Set once, never cleared. */
+#define KIPC_STATE_CLIENT_GONE	(1U << 0)	/* client's last reference went */
+#define KIPC_STATE_SERVER_GONE	(1U << 1)	/* server side closed/refused */
+#define KIPC_STATE_ACCEPTED	(1U << 2)	/* server side exists */
+
+struct kipc_ring_desc {
+	__u32 size;			/* data bytes, power of two */
+	__u32 data_off;			/* data area in the shared view */
+	__u32 prod_off;			/* struct kipc_prod in the shared view */
+	__u32 cons_off;			/* struct kipc_cons in the shared view */
+};
+
+struct kipc_shared_hdr {
+	__u32 magic;			/* KIPC_MAGIC */
+	__u32 abi_version;		/* KIPC_ABI_VERSION */
+	__u32 hdr_size;			/* sizeof(struct kipc_shared_hdr) */
+	__u32 page_size;
+	__aligned_u64 shared_map_bytes;
+	__u32 own_map_bytes[2];		/* per side */
+	__u32 own_data_off;		/* tx data offset in the OWN view */
+	__u32 state;			/* KIPC_STATE_*; read with acquire */
+	struct kipc_ring_desc ring[2];
+	__aligned_u64 conn_id;
+	__u64 __reserved[2];
+};
+
+/*
+ * Index page of one side (own view offset 0; shared view offset
+ * (1 + side) * page_size). The producer line and the consumer line sit 128
+ * bytes apart so that neither shares a cache line (nor an adjacent-line
+ * prefetch pair) with the other.
+ *
+ * Indices are free-running byte counts modulo 2^32; the used part of a ring
+ * is head - tail, never more than its size.
+ */
+struct kipc_prod {			/* written by the producer only */
+	__u32 head;			/* bytes published (store-release) */
+	__u32 need;			/* doorbell: bytes of room it waits for, 0 none */
+	__u32 __pad[30];
+};
+
+struct kipc_cons {			/* written by the consumer only */
+	__u32 tail;			/* bytes released (store-release) */
+	__u32 waiting;			/* doorbell: non-zero while it waits for data */
+	__u32 __pad[30];
+};
+
+struct kipc_index_page {
+	struct kipc_prod prod;		/* of the ring this side sends on */
+	struct kipc_cons cons;		/* of the ring this side receives on */
+};
+
+#define KIPC_PROD_LINE_OFF	0
+#define KIPC_CONS_LINE_OFF	128
+
+/*
+ * Records. Each message is a struct kipc_rec followed by its payload,
+ * starting at an 8-byte aligned ring offset; the next record follows
+ * KIPC_REC_SPAN(len) bytes later. A record never wraps: when the space up
+ * to the end of the data area is too small, the producer first writes a
+ * record with KIPC_REC_PAD set whose span is exactly that space (its len
+ * is the span minus the header), and the message goes at offset 0. @pos is
+ * the low 32 bits of the free-running position of the record, so a reader
+ * can tell a record from stale bytes of an earlier lap. The largest payload
+ * of a ring of size S is KIPC_MSG_MAX(S) = S / 2 - 8, which always fits once
+ * the ring is empty.
+ */
+struct kipc_rec {
+	__u32 len;			/* payload bytes | KIPC_REC_PAD */
+	__u32 pos;
+};
+
+#define KIPC_REC_PAD		0x80000000U
+#define KIPC_REC_LEN_MASK	0x7fffffffU
+#define KIPC_REC_ALIGN		8U
+#define KIPC_REC_SPAN(len)	\
+	((__u32)sizeof(struct kipc_rec) + \
+	 (((len) + KIPC_REC_ALIGN - 1) & ~(KIPC_REC_ALIGN - 1)))
+#define KIPC_MSG_MAX(ring_size)	((ring_size) / 2 - (__u32)sizeof(struct kipc_rec))
+
+/*
+ * Charging. Ring memory (header, index pages, both data areas) is allocated
+ * at CONNECT and charged to the connecting process: to its memory cgroup
+ * (__GFP_ACCOUNT, never invoking the OOM killer) and to its user's
+ * locked_vm against RLIMIT_MEMLOCK (skipped with CAP_IPC_LOCK), as io_uring
+ * does for its rings. The module parameter max_pinned_bytes caps the total.
+ *
+ * Introspection: /proc/driver/kipc (mode 0444) lists counters, listeners and
+ * connections; see kmod/README.
+ */
+
+/* Layout checks; the driver repeats them with BUILD_BUG_ON(). */
+#if !defined(__KERNEL__) && !defined(__cplusplus) && \
+	defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(struct kipc_version) == 48, "kipc_version");
+_Static_assert(sizeof(struct kipc_listen) == 88, "kipc_listen");
+_Static_assert(sizeof(struct kipc_connect) == 72, "kipc_connect");
+_Static_assert(sizeof(struct kipc_peer) == 16, "kipc_peer");
+_Static_assert(sizeof(struct kipc_accept) == 32, "kipc_accept");
+_Static_assert(sizeof(struct kipc_conn_info) == 64, "kipc_conn_info");
+_Static_assert(sizeof(struct kipc_eventfd) == 16, "kipc_eventfd");
+_Static_assert(sizeof(struct kipc_shared_hdr) == 96, "kipc_shared_hdr");
+_Static_assert(sizeof(struct kipc_prod) == 128, "kipc_prod");
+_Static_assert(sizeof(struct kipc_cons) == 128, "kipc_cons");
+_Static_assert(sizeof(struct kipc_index_page) == 256, "kipc_index_page");
+_Static_assert(sizeof(struct kipc_rec) == 8, "kipc_rec");
+#endif
+
+#endif /* _UAPI_LINUX_KIPC_H */
