@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kipc: kernel-assisted shared-memory IPC. See README.
+#
+#   make run     build everything, load the driver (in the VM where this
+#                kernel cannot load modules) and compare kipc with the
+#                classic IPC mechanisms
+#   make check   build everything and run every test, host and VM
+#
+# Both install what they need first (Debian packages, as root).
+# KDIR/KERNEL pick another kernel (tools/vm/kernel.sh).
+
+KDIR ?= $(shell tools/vm/kernel.sh kdir)
+export KDIR
+
+.PHONY: all deps module sparse lib selftests tools run check check-debug \
+	checkpatch clean
+
+all: module lib selftests tools
+
+deps:
+	tools/vm/install-deps.sh
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod CONFIG_KIPC=m modules
+
+# Sparse over every driver file (C=2 checks even up-to-date objects).
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod CONFIG_KIPC=m C=2 modules
+
+checkpatch:
+	perl $$(tools/ksrc.sh)/scripts/checkpatch.pl --no-tree --strict \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
+		kmod/*.c kmod/*.h include/uapi/linux/kipc.h
+
+lib:
+	$(MAKE) -C lib
+
+selftests:
+	$(MAKE) -C selftests
+
+tools: lib
+	$(MAKE) -C tools
+
+run: deps
+	tools/run.sh
+
+check: deps
+	tools/check.sh
+
+# Same, on the cached KASAN/lockdep/kmemleak kernel (built on first use,
+# about 25 minutes on two cores).
+check-debug: deps
+	tools/check.sh --debug-kernel
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean
+	-$(MAKE) -C lib clean
+	-$(MAKE) -C tools clean
+	rm -rf build
