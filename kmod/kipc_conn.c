@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc: the connection object - ring pages and their charges, peer state,
+ * doorbell (KICK, eventfd) and readiness computed from the ring indices.
+ *
+ * Userspace writes the indices; the driver only reads them, once each, and
+ * bounds-checks what it reads. The header page is the only page the driver
+ * writes after setup (its state word), and no side can map it writable.
+ */
+#include <linux/cred.h>
+#include <linux/eventfd.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+
+#include "kipc_internal.h"
+
+/* Connections alive for the per-user limit, keyed by real uid. */
+struct kipc_user {
+	struct list_head node;		/* kipc_users, under kipc_lock */
+	kuid_t uid;
+	unsigned int conns;
+};
+
+static LIST_HEAD(kipc_users);		/* under kipc_lock */
+static LIST_HEAD(kipc_conns);		/* under kipc_lock */
+
+/* 6.8 dropped the count argument. */
+#ifdef KIPC_HAVE_EVENTFD_SIGNAL_CTX
+#define kipc_eventfd_signal(ctx)	eventfd_signal(ctx)
+#else
+#define kipc_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
+#endif
+
+static struct kipc_index_page *kipc_index_page(struct kipc_conn *c,
+					       unsigned int side)
+{
+	return page_address(c->pages[1 + side]);
+}
+
+/*
+ * Page @index of a view of side @side, or NULL past its end. The OWN view
+ * is the side's index page and then the data of the ring it produces.
+ */
+struct page *kipc_conn_view_page(struct kipc_conn *c, unsigned int side,
+				 bool own_view, unsigned long index)
+{
+	if (!own_view)
+		return index < c->nr_pages ? c->pages[index] : NULL;
+	if (!index)
+		return c->pages[1 + side];
+	index--;
+	if (index >= c->ring_bytes[side] >> PAGE_SHIFT)
+		return NULL;
+	return c->pages[kipc_data_first(c, side) + index];
+}
+
+/* Per-user count and the global cap, reserved before anything is pinned. */
+static int kipc_conn_reserve(struct kipc_conn *c)
+{
+	unsigned long max_pages = READ_ONCE(kipc_max_pinned_bytes) >> PAGE_SHIFT;
+	kuid_t uid = current_uid();
+	struct kipc_user *u;
+	int ret = 0;
+
+	mutex_lock(&kipc_lock);
+	list_for_each_entry(u, &kipc_users, node)
+		if (uid_eq(u->uid, uid))
+			goto found;
+	u = NULL;
+found:
+	if ((u ? u->conns : 0) >= READ_ONCE(kipc_max_conns_per_user)) {
+		ret = -EMFILE;
+		goto out_unlock;
+	}
+	if (kipc_pinned_pages + c->nr_pages > max_pages) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	if (!u) {
+		u = kzalloc(sizeof(*u), GFP_KERNEL);
+		if (!u) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		u->uid = uid;
+		list_add(&u->node, &kipc_users);
+	}
+	u->conns++;
+	c->user = u;
+	kipc_pinned_pages += c->nr_pages;
+	kipc_nr_conns++;
+out_unlock:
+	mutex_unlock(&kipc_lock);
+	return ret;
+}
+
+static void kipc_conn_unreserve(struct kipc_conn *c)
+{
+	lockdep_assert_held(&kipc_lock);
+	kipc_nr_conns--;
+	kipc_pinned_pages -= c->nr_pages;
+	if (!--c->user->conns) {
+		list_del(&c->user->node);
+		kfree(c->user);
+	}
+	c->user = NULL;
+}
+
+/* RLIMIT_MEMLOCK against the user's locked_vm, as io_uring charges rings. */
+static int kipc_conn_charge_memlock(struct kipc_conn *c)
+{
+	struct user_struct *user = current_user();
+	unsigned long limit, cur, new;
+
+	if (capable(CAP_IPC_LOCK))
+		return 0;
+	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		new = cur + c->nr_pages;
+		if (new > limit)
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+	c->locked_user = get_uid(user);
+	return 0;
+}
+
+static void kipc_conn_uncharge_memlock(struct kipc_conn *c)
+{
+	if (!c->locked_user)
+		return;
+	atomic_long_sub(c->nr_pages, &c->locked_user->locked_vm);
+	free_uid(c->locked_user);
+	c->locked_user = NULL;
+}
+
+static void kipc_conn_free_pages(struct kipc_conn *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nr_pages; i++)
+		if (c->pages[i])
+			__free_page(c->pages[i]);
+	kvfree(c->pages);
+	c->pages = NULL;
+}
+
+/*
+ * Individual zeroed pages, charged to the caller's memory cgroup. NORETRY:
+ * a request over the cgroup's or the machine's memory fails with ENOMEM
+ * instead of waking the OOM killer.
+ */
+static int kipc_conn_alloc_pages(struct kipc_conn *c)
+{
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NORETRY |
+			  __GFP_NOWARN;
+	unsigned int i;
+
+	c->pages = kvcalloc(c->nr_pages, sizeof(*c->pages),
+			    GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN);
+	if (!c->pages)
+		return -ENOMEM;
+	for (i = 0; i < c->nr_pages; i++) {
+		c->pages[i] = alloc_page(gfp);
+		if (!c->pages[i] || fatal_signal_pending(current))
+			goto out_free_pages;
+		cond_resched();
+	}
+	return 0;
+
+out_free_pages:
+	kipc_conn_free_pages(c);
+	return -ENOMEM;
+}
+
+static void kipc_conn_init_hdr(struct kipc_conn *c)
+{
+	struct kipc_shared_hdr *hdr = page_address(c->pages[0]);
+	u32 data_off = KIPC_FIXED_PAGES * PAGE_SIZE;
+	unsigned int r;
+
+	hdr->magic = KIPC_MAGIC;
+	hdr->abi_version = KIPC_ABI_VERSION;
+	hdr->hdr_size = sizeof(*hdr);
+	hdr->page_size = PAGE_SIZE;
+	hdr->shared_map_bytes = (u64)c->nr_pages << PAGE_SHIFT;
+	hdr->own_data_off = PAGE_SIZE;
+	for (r = 0; r < 2; r++) {
+		hdr->own_map_bytes[r] = PAGE_SIZE + c->ring_bytes[r];
+		hdr->ring[r].size = c->ring_bytes[r];
+		hdr->ring[r].data_off = data_off;
+		data_off += c->ring_bytes[r];
+		/* Ring r is produced by side r, consumed by side 1 - r. */
+		hdr->ring[r].prod_off = (1 + r) * PAGE_SIZE + KIPC_PROD_LINE_OFF;
+		hdr->ring[r].cons_off = (2 - r) * PAGE_SIZE + KIPC_CONS_LINE_OFF;
+	}
+	hdr->conn_id = c->id;
+	c->hdr = hdr;
+}
+
+/* Signal the eventfd of side @to where eventfd_signal() may be called. */
+static void kipc_evfd_work(struct work_struct *work)
+{
+	struct kipc_side *side = container_of(work, struct kipc_side, evfd_work);
+
+	spin_lock(&side->conn->lock);
+	if (side->evfd)
+		kipc_eventfd_signal(side->evfd);
+	spin_unlock(&side->conn->lock);
+}
+
+static void kipc_conn_signal_locked(struct kipc_conn *c, unsigned int to)
+{
+	struct kipc_side *side = &c->side[to];
+
+	lockdep_assert_held(&c->lock);
+	if (!side->evfd)
+		return;
+	if (eventfd_signal_allowed())
+		kipc_eventfd_signal(side->evfd);
+	else
+		schedule_work(&side->evfd_work);
+}
+
+static void kipc_conn_set_state_locked(struct kipc_conn *c, u32 bits)
+{
+	lockdep_assert_held(&c->lock);
+	WRITE_ONCE(c->state, c->state | bits);
+	/* Pairs with kipc_hdr_state()'s load-acquire in userspace. */
+	smp_store_release(&c->hdr->state, c->state);
+}
+
+/* Fold the heads published since the last sample into the byte counts. */
+static void kipc_conn_sample_locked(struct kipc_conn *c)
+{
+	unsigned int r;
+
+	lockdep_assert_held(&c->lock);
+	for (r = 0; r < 2; r++) {
+		u32 head = READ_ONCE(kipc_index_page(c, r)->prod.head);
+
+		c->bytes[r] += (u32)(head - c->last_head[r]);
+		c->last_head[r] = head;
+	}
+}
+
+static void kipc_side_init(struct kipc_conn *c, unsigned int s)
+{
+	struct kipc_side *side = &c->side[s];
+
+	side->conn = c;
+	init_waitqueue_head(&side->wq);
+	INIT_WORK(&side->evfd_work, kipc_evfd_work);
+}
+
+/*
+ * A new connection to @l for the calling client, charged to it. Returns
+ * ERR_PTR(-EMFILE) (per-user limit), -ENOSPC (max_pinned_bytes), -ENOMEM
+ * (RLIMIT_MEMLOCK, memory cgroup or no memory).
+ */
+struct kipc_conn *kipc_conn_create(struct kipc_listener *l)
+{
+	struct kipc_conn *c;
+	int ret;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&c->ref);
+	INIT_LIST_HEAD(&c->qnode);
+	spin_lock_init(&c->lock);
+	memcpy(c->name, l->name, KIPC_NAME_MAX);
+	c->ring_bytes[0] = l->ring_bytes[0];
+	c->ring_bytes[1] = l->ring_bytes[1];
+	c->nr_pages = KIPC_FIXED_PAGES + ((c->ring_bytes[0] + c->ring_bytes[1]) >> PAGE_SHIFT);
+	kipc_side_init(c, KIPC_SIDE_CLIENT);
+	kipc_side_init(c, KIPC_SIDE_SERVER);
+
+	ret = kipc_conn_reserve(c);
+	if (ret)
+		goto out_free_conn;
+	ret = kipc_conn_charge_memlock(c);
+	if (ret)
+		goto out_unreserve;
+	ret = kipc_conn_alloc_pages(c);
+	if (ret)
+		goto out_uncharge_memlock;
+
+	kipc_cred_init(&c->side[KIPC_SIDE_CLIENT].cred);
+	c->side[KIPC_SIDE_SERVER].cred = l->cred;
+	get_pid(l->cred.pid);
+
+	mutex_lock(&kipc_lock);
+	c->id = ++kipc_conns_total;
+	kipc_conn_init_hdr(c);
+	list_add_tail(&c->node, &kipc_conns);
+	mutex_unlock(&kipc_lock);
+	return c;
+
+out_uncharge_memlock:
+	kipc_conn_uncharge_memlock(c);
+out_unreserve:
+	mutex_lock(&kipc_lock);
+	kipc_conn_unreserve(c);
+	mutex_unlock(&kipc_lock);
+out_free_conn:
+	kfree(c);
+	return ERR_PTR(ret);
+}
+
+static void kipc_conn_release(struct kref *ref)
+{
+	struct kipc_conn *c = container_of(ref, struct kipc_conn, ref);
+	unsigned int s;
+
+	for (s = 0; s < 2; s++) {
+		cancel_work_sync(&c->side[s].evfd_work);
+		if (c->side[s].evfd)
+			eventfd_ctx_put(c->side[s].evfd);
+		put_pid(c->side[s].cred.pid);
+	}
+	mutex_lock(&kipc_lock);
+	list_del(&c->node);
+	kipc_conn_unreserve(c);
+	mutex_unlock(&kipc_lock);
+	kipc_conn_uncharge_memlock(c);
+	kipc_conn_free_pages(c);
+	kfree(c);
+}
+
+void kipc_conn_put(struct kipc_conn *c)
+{
+	kref_put(&c->ref, kipc_conn_release);
+}
+
+void kipc_conn_accepted(struct kipc_conn *c)
+{
+	spin_lock(&c->lock);
+	kipc_conn_set_state_locked(c, KIPC_STATE_ACCEPTED);
+	spin_unlock(&c->lock);
+}
+
+/*
+ * Side @s is gone for good (its file was released, or a queued connection
+ * lost its listener): mark it in the header and wake the survivor, which
+ * can still drain what was published before.
+ */
+void kipc_conn_side_gone(struct kipc_conn *c, unsigned int s)
+{
+	unsigned int peer = 1 - s;
+	struct eventfd_ctx *evfd;
+
+	spin_lock(&c->lock);
+	kipc_conn_sample_locked(c);
+	kipc_conn_set_state_locked(c, kipc_gone_bit(s));
+	evfd = c->side[s].evfd;
+	c->side[s].evfd = NULL;
+	kipc_conn_signal_locked(c, peer);
+	spin_unlock(&c->lock);
+	if (evfd)
+		eventfd_ctx_put(evfd);
+	wake_up_interruptible_poll(&c->side[peer].wq,
+				   EPOLLHUP | EPOLLRDHUP | EPOLLIN | EPOLLRDNORM |
+				   EPOLLOUT | EPOLLWRNORM);
+}
+
+/* KICK: wake the peer's waiters and signal its eventfd. Never sleeps. */
+int kipc_conn_kick(struct kipc_endpoint *ep)
+{
+	struct kipc_conn *c;
+	unsigned int peer;
+
+	if (kipc_endpoint_role(ep) != KIPC_ROLE_CONN)
+		return -EINVAL;
+	c = ep->conn;
+	peer = 1 - ep->side;
+
+	spin_lock(&c->lock);
+	if (c->state & kipc_gone_bit(peer)) {
+		spin_unlock(&c->lock);
+		return -EPIPE;
+	}
+	c->side[ep->side].kicks++;
+	kipc_conn_sample_locked(c);
+	kipc_conn_signal_locked(c, peer);
+	spin_unlock(&c->lock);
+	wake_up_interruptible_poll(&c->side[peer].wq,
+				   EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM);
+	return 0;
+}
+
+long kipc_ioc_conn_info(struct kipc_endpoint *ep, void __user *uarg)
+{
+	struct kipc_conn_info arg;
+	struct kipc_conn *c;
+	unsigned int s;
+	int ret;
+
+	ret = kipc_get_args(&arg, sizeof(arg), uarg);
+	if (ret)
+		return ret;
+	if (arg.flags)
+		return -EINVAL;
+	if (kipc_endpoint_role(ep) != KIPC_ROLE_CONN)
+		return -EINVAL;
+	c = ep->conn;
+	s = ep->side;
+
+	arg.side = s;
+	arg.state = READ_ONCE(c->state);
+	arg.ring_bytes[0] = c->ring_bytes[0];
+	arg.ring_bytes[1] = c->ring_bytes[1];
+	arg.shared_map_bytes = (u64)c->nr_pages << PAGE_SHIFT;
+	arg.own_map_bytes = PAGE_SIZE + c->ring_bytes[s];
+	arg.conn_id = c->id;
+	kipc_cred_to_peer(&c->side[1 - s].cred, &arg.peer);
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		return -EFAULT;
+	return 0;
+}
+
+long kipc_ioc_set_eventfd(struct kipc_endpoint *ep, void __user *uarg)
+{
+	struct eventfd_ctx *new = NULL, *old;
+	struct kipc_eventfd arg;
+	struct kipc_conn *c;
+	unsigned int s;
+	int ret;
+
+	ret = kipc_get_args(&arg, sizeof(arg), uarg);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.__reserved)
+		return -EINVAL;
+	if (kipc_endpoint_role(ep) != KIPC_ROLE_CONN)
+		return -EINVAL;
+	c = ep->conn;
+	s = ep->side;
+
+	if (arg.fd != -1) {
+		new = eventfd_ctx_fdget(arg.fd);
+		if (IS_ERR(new))
+			return -EBADF;	/* no such fd, or not an eventfd */
+	}
+	spin_lock(&c->lock);
+	old = c->side[s].evfd;
+	c->side[s].evfd = new;
+	/* The peer's death is a state, not an event: report it at once. */
+	if (c->state & kipc_gone_bit(1 - s))
+		kipc_conn_signal_locked(c, s);
+	spin_unlock(&c->lock);
+	if (old)
+		eventfd_ctx_put(old);
+	return 0;
+}
+
+/*
+ * Readiness from the indices, each read once and bounds-checked: a corrupt
+ * index gives EPOLLERR, never a wrong computation.
+ */
+__poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
+			poll_table *wait)
+{
+	struct kipc_conn *c = ep->conn;
+	unsigned int s = ep->side;
+	struct kipc_index_page *own = kipc_index_page(c, s);
+	struct kipc_index_page *peer = kipc_index_page(c, 1 - s);
+	u32 head, tail, used, size, need;
+	__poll_t mask = 0;
+
+	poll_wait(file, &c->side[s].wq, wait);
+
+	/* Receive ring 1 - s. */
+	size = c->ring_bytes[1 - s];
+	/* Pairs with the peer's store-release of head (kipc_ring_publish). */
+	head = smp_load_acquire(&peer->prod.head);
+	tail = READ_ONCE(own->cons.tail);
+	used = head - tail;
+	if (used > size)
+		mask |= EPOLLERR | EPOLLIN | EPOLLRDNORM;
+	else if (used)
+		mask |= EPOLLIN | EPOLLRDNORM;
+
+	/* Send ring s. */
+	size = c->ring_bytes[s];
+	/* Pairs with the peer's store-release of tail (kipc_ring_release). */
+	tail = smp_load_acquire(&peer->cons.tail);
+	head = READ_ONCE(own->prod.head);
+	need = clamp_t(u32, READ_ONCE(own->prod.need), KIPC_REC_SPAN(0), size);
+	used = head - tail;
+	if (used > size)
+		mask |= EPOLLERR | EPOLLOUT | EPOLLWRNORM;
+	else if (size - used >= need)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+
+	if (READ_ONCE(c->state) & kipc_gone_bit(1 - s))
+		mask |= EPOLLHUP | EPOLLRDHUP | EPOLLIN | EPOLLRDNORM |
+			EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+static void kipc_state_show(struct seq_file *m, u32 state)
+{
+	seq_puts(m, state & KIPC_STATE_ACCEPTED ? "accepted" : "queued");
+	if (state & KIPC_STATE_CLIENT_GONE)
+		seq_puts(m, ",client_gone");
+	if (state & KIPC_STATE_SERVER_GONE)
+		seq_puts(m, ",server_gone");
+}
+
+/* One line per connection; format in kmod/README. Under kipc_lock. */
+void kipc_conns_show(struct seq_file *m)
+{
+	struct user_namespace *ns = seq_user_ns(m);
+	struct kipc_index_page *idx[2];
+	u32 head[2], tail[2];
+	u64 bytes[2], kicks[2];
+	struct kipc_conn *c;
+	u32 state;
+	int r;
+
+	lockdep_assert_held(&kipc_lock);
+	list_for_each_entry(c, &kipc_conns, node) {
+		idx[0] = kipc_index_page(c, KIPC_SIDE_CLIENT);
+		idx[1] = kipc_index_page(c, KIPC_SIDE_SERVER);
+		spin_lock(&c->lock);
+		kipc_conn_sample_locked(c);
+		for (r = 0; r < 2; r++) {
+			head[r] = c->last_head[r];
+			tail[r] = READ_ONCE(idx[1 - r]->cons.tail);
+			bytes[r] = c->bytes[r];
+			kicks[r] = c->side[r].kicks;
+		}
+		state = c->state;
+		spin_unlock(&c->lock);
+
+		seq_printf(m, "conn %llu %s state=", c->id, c->name);
+		kipc_state_show(m, state);
+		seq_printf(m, " client_pid=%d client_uid=%u server_pid=%d server_uid=%u",
+			   pid_vnr(c->side[0].cred.pid),
+			   from_kuid_munged(ns, c->side[0].cred.uid),
+			   pid_vnr(c->side[1].cred.pid),
+			   from_kuid_munged(ns, c->side[1].cred.uid));
+		seq_printf(m, " ring=%u,%u c2s_bytes=%llu s2c_bytes=%llu",
+			   c->ring_bytes[0], c->ring_bytes[1], bytes[0], bytes[1]);
+		seq_printf(m, " c2s_head=%u c2s_tail=%u s2c_head=%u s2c_tail=%u",
+			   head[0], tail[0], head[1], tail[1]);
+		seq_printf(m, " client_kicks=%llu server_kicks=%llu\n",
+			   kicks[0], kicks[1]);
+	}
+}

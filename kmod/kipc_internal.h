@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kipc: kernel-assisted shared-memory IPC - objects shared by the driver's
+ * files. The ABI lives in include/uapi/linux/kipc.h; nothing here is visible
+ * to userspace.
+ *
+ * Lifetimes:
+ *  - struct kipc_endpoint is the private_data of one open file: a /dev/kipc
+ *    fd or a server fd from ACCEPT. It is unbound until LISTEN or CONNECT
+ *    (or ACCEPT, for the server fd) binds it, and freed with the file.
+ *  - struct kipc_listener is owned by its endpoint and by connectors that
+ *    wait for backlog room (kref). Its name leaves the table when its file
+ *    is released.
+ *  - struct kipc_conn is owned by the client endpoint, the server endpoint
+ *    and the listener's accept queue while queued (kref); it holds the ring
+ *    pages and every charge. Mappings hold the file, hence the endpoint.
+ *
+ * Locking, outermost first:
+ *  kipc_lock (mutex)        name table, connection list, global counters,
+ *                           per-user connection counts
+ *  kipc_listener.lock       accept queue, nr_queued, dead
+ *  kipc_conn.lock           state, eventfds, kicks, byte counters
+ * kref_put() of a listener or connection is never called with any of them
+ * held: the release of a connection takes kipc_lock.
+ */
+#ifndef _KIPC_INTERNAL_H
+#define _KIPC_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/kipc.h>
+
+#define KIPC_RING_HARD_MAX	(256U << 20)	/* largest max_ring_bytes */
+#define KIPC_BACKLOG_DEFAULT	64U		/* LISTEN backlog 0 */
+#define KIPC_BACKLOG_HARD_MAX	65535U		/* largest max_backlog */
+#define KIPC_FIXED_PAGES	3U		/* header + two index pages */
+
+/* Module parameters, kipc_main.c. Read with READ_ONCE(). */
+extern unsigned int kipc_max_ring_bytes;
+extern unsigned int kipc_default_ring_bytes;
+extern unsigned int kipc_max_backlog;
+extern unsigned int kipc_max_conns_per_user;
+extern unsigned long kipc_max_pinned_bytes;
+
+/* Global state, kipc_main.c. All but kipc_nr_mappings under kipc_lock. */
+extern struct mutex kipc_lock;
+extern unsigned int kipc_nr_listeners;
+extern unsigned int kipc_nr_conns;
+extern u64 kipc_conns_total;
+extern unsigned long kipc_pinned_pages;
+extern atomic_long_t kipc_nr_mappings;
+
+extern const struct file_operations kipc_fops;
+
+/* Credentials of one side as of LISTEN (server) or CONNECT (client). */
+struct kipc_cred {
+	struct pid *pid;		/* thread group */
+	kuid_t uid;			/* euid, as SO_PEERCRED */
+	kgid_t gid;			/* egid */
+};
+
+struct kipc_listener {
+	struct kref ref;
+	struct hlist_node hnode;	/* name table, under kipc_lock */
+	char name[KIPC_NAME_MAX];
+	u32 mode;			/* S_IRWXUGO bits checked at CONNECT */
+	u32 backlog;
+	u32 ring_bytes[2];
+	kuid_t owner_uid;		/* fsuid at LISTEN */
+	kgid_t owner_gid;		/* fsgid at LISTEN */
+	struct kipc_cred cred;		/* the server's peer credentials */
+
+	spinlock_t lock;		/* the four fields below */
+	struct list_head queue;		/* kipc_conn.qnode, oldest first */
+	u32 nr_queued;
+	bool dead;			/* its file was released */
+	wait_queue_head_t accept_wq;	/* ACCEPT and poll: queue non-empty */
+	wait_queue_head_t connect_wq;	/* CONNECT: backlog room or dead */
+};
+
+/* One end of a connection. */
+struct kipc_side {
+	struct kipc_conn *conn;
+	wait_queue_head_t wq;		/* this side's poll waiters */
+	struct eventfd_ctx *evfd;	/* signalled by the peer; conn->lock */
+	struct work_struct evfd_work;	/* eventfd_signal() from a safe context */
+	struct kipc_cred cred;
+	u64 kicks;			/* kicks this side sent; conn->lock */
+};
+
+struct kipc_conn {
+	struct kref ref;
+	u64 id;
+	struct list_head node;		/* kipc_conns, under kipc_lock */
+	struct list_head qnode;		/* accept queue, under listener lock */
+	char name[KIPC_NAME_MAX];
+	u32 ring_bytes[2];
+	unsigned int nr_pages;
+	struct page **pages;		/* the object, in shared view order */
+	struct kipc_shared_hdr *hdr;	/* page 0, written by the kernel only */
+
+	spinlock_t lock;		/* state..side[], see each field */
+	u32 state;			/* KIPC_STATE_*; copied to hdr->state */
+	u32 last_head[2];		/* head of ring r when last sampled */
+	u64 bytes[2];			/* bytes published on ring r, sampled */
+	struct kipc_side side[2];
+
+	struct kipc_user *user;		/* per-user connection count */
+	struct user_struct *locked_user; /* charged locked_vm; NULL if none */
+};
+
+enum kipc_role {
+	KIPC_ROLE_UNBOUND,
+	KIPC_ROLE_BINDING,		/* LISTEN/CONNECT in progress */
+	KIPC_ROLE_LISTENER,
+	KIPC_ROLE_CONN,
+};
+
+struct kipc_endpoint {
+	atomic_t role;			/* enum kipc_role; release on bind */
+	unsigned int side;		/* KIPC_SIDE_* when a connection */
+	union {
+		struct kipc_listener *listener;
+		struct kipc_conn *conn;
+	};
+};
+
+static inline int kipc_endpoint_role(struct kipc_endpoint *ep)
+{
+	/* Pairs with kipc_endpoint_bind(): the fields are set before it. */
+	return atomic_read_acquire(&ep->role);
+}
+
+/* Only one LISTEN/CONNECT can bind a fresh endpoint. */
+static inline bool kipc_endpoint_claim(struct kipc_endpoint *ep)
+{
+	return atomic_cmpxchg(&ep->role, KIPC_ROLE_UNBOUND,
+			      KIPC_ROLE_BINDING) == KIPC_ROLE_UNBOUND;
+}
+
+static inline void kipc_endpoint_unclaim(struct kipc_endpoint *ep)
+{
+	atomic_set(&ep->role, KIPC_ROLE_UNBOUND);
+}
+
+static inline void kipc_endpoint_bind(struct kipc_endpoint *ep, int role)
+{
+	atomic_set_release(&ep->role, role);
+}
+
+static inline u32 kipc_gone_bit(unsigned int side)
+{
+	return side == KIPC_SIDE_CLIENT ? KIPC_STATE_CLIENT_GONE :
+					  KIPC_STATE_SERVER_GONE;
+}
+
+/* Object page index of the first data page of ring @r. */
+static inline unsigned int kipc_data_first(const struct kipc_conn *c,
+					   unsigned int r)
+{
+	return KIPC_FIXED_PAGES + (r ? c->ring_bytes[0] >> PAGE_SHIFT : 0);
+}
+
+/* kipc_main.c */
+struct kipc_endpoint *kipc_endpoint_alloc(void);
+int kipc_get_args(void *karg, size_t ksize, const void __user *uarg);
+u32 kipc_ring_max(void);
+u32 kipc_ring_default(void);
+
+/* kipc_listen.c */
+long kipc_ioc_listen(struct kipc_endpoint *ep, void __user *uarg);
+long kipc_ioc_connect(struct file *file, struct kipc_endpoint *ep,
+		      void __user *uarg);
+long kipc_ioc_accept(struct file *file, struct kipc_endpoint *ep,
+		     void __user *uarg);
+__poll_t kipc_listener_poll(struct file *file, struct kipc_listener *l,
+			    poll_table *wait);
+void kipc_listener_close(struct kipc_listener *l);
+void kipc_listeners_show(struct seq_file *m);
+void kipc_cred_init(struct kipc_cred *cred);
+void kipc_cred_to_peer(const struct kipc_cred *cred, struct kipc_peer *peer);
+
+/* kipc_conn.c */
+struct kipc_conn *kipc_conn_create(struct kipc_listener *l);
+void kipc_conn_put(struct kipc_conn *c);
+void kipc_conn_accepted(struct kipc_conn *c);
+void kipc_conn_side_gone(struct kipc_conn *c, unsigned int side);
+int kipc_conn_kick(struct kipc_endpoint *ep);
+long kipc_ioc_conn_info(struct kipc_endpoint *ep, void __user *uarg);
+long kipc_ioc_set_eventfd(struct kipc_endpoint *ep, void __user *uarg);
+__poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
+			poll_table *wait);
+void kipc_conns_show(struct seq_file *m);
+struct page *kipc_conn_view_page(struct kipc_conn *c, unsigned int side,
+				 bool own_view, unsigned long index);
+
+/* kipc_mmap.c */
+int kipc_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* kipc_proc.c */
+int kipc_proc_init(void);
+void kipc_proc_exit(void);
+
+#endif /* _KIPC_INTERNAL_H */

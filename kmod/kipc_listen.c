@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc: the name table, LISTEN, CONNECT and ACCEPT.
+ *
+ * One flat namespace per kernel, like abstract unix sockets but without a
+ * network namespace: a name belongs to its listener until the listener's
+ * file is released. CONNECT creates the connection, charges it to the
+ * caller and queues it; ACCEPT hands it to a new server fd.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/hashtable.h>
+#include <linux/log2.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/stringhash.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+
+#include "kipc_internal.h"
+
+static DEFINE_HASHTABLE(kipc_names, 6);	/* under kipc_lock */
+
+void kipc_cred_init(struct kipc_cred *cred)
+{
+	cred->pid = get_pid(task_tgid(current));
+	cred->uid = current_euid();
+	cred->gid = current_egid();
+}
+
+/* As SO_PEERCRED: in the caller's pid and user namespaces. */
+void kipc_cred_to_peer(const struct kipc_cred *cred, struct kipc_peer *peer)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	peer->pid = pid_vnr(cred->pid);
+	peer->uid = from_kuid_munged(ns, cred->uid);
+	peer->gid = from_kgid_munged(ns, cred->gid);
+	peer->__reserved = 0;
+}
+
+/* 1..KIPC_NAME_MAX-1 bytes of 0x21..0x7e, NUL, the rest zero. */
+static int kipc_name_check(const char *name)
+{
+	size_t len = strnlen(name, KIPC_NAME_MAX);
+	size_t i;
+
+	if (!len || len == KIPC_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < KIPC_NAME_MAX; i++) {
+		unsigned char ch = name[i];
+
+		if (i < len ? ch < 0x21 || ch > 0x7e : ch)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static u32 kipc_name_hash(const char *name)
+{
+	return full_name_hash(NULL, name, strlen(name));
+}
+
+static struct kipc_listener *kipc_name_lookup(const char *name)
+{
+	struct kipc_listener *l;
+
+	lockdep_assert_held(&kipc_lock);
+	hash_for_each_possible(kipc_names, l, hnode, kipc_name_hash(name))
+		if (!strcmp(l->name, name))
+			return l;
+	return NULL;
+}
+
+static void kipc_listener_release(struct kref *ref)
+{
+	struct kipc_listener *l = container_of(ref, struct kipc_listener, ref);
+
+	put_pid(l->cred.pid);
+	kfree(l);
+}
+
+static void kipc_listener_put(struct kipc_listener *l)
+{
+	kref_put(&l->ref, kipc_listener_release);
+}
+
+long kipc_ioc_listen(struct kipc_endpoint *ep, void __user *uarg)
+{
+	u32 max_backlog = READ_ONCE(kipc_max_backlog);
+	u32 ring_max = kipc_ring_max();
+	struct kipc_listener *l;
+	struct kipc_listen arg;
+	u32 ring_bytes[2];
+	u32 backlog;
+	int i, ret;
+
+	ret = kipc_get_args(&arg, sizeof(arg), uarg);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.mode & ~0777 || kipc_name_check(arg.name))
+		return -EINVAL;
+	backlog = arg.backlog ?: min(KIPC_BACKLOG_DEFAULT, max_backlog);
+	if (backlog > max_backlog)
+		return -EINVAL;
+	for (i = 0; i < 2; i++) {
+		ring_bytes[i] = arg.ring_bytes[i] ?: kipc_ring_default();
+		if (!is_power_of_2(ring_bytes[i]) ||
+		    ring_bytes[i] < PAGE_SIZE || ring_bytes[i] > ring_max)
+			return -EINVAL;
+	}
+	if (!kipc_endpoint_claim(ep))
+		return -EINVAL;
+
+	l = kzalloc(sizeof(*l), GFP_KERNEL_ACCOUNT);
+	if (!l) {
+		ret = -ENOMEM;
+		goto out_unclaim;
+	}
+	kref_init(&l->ref);
+	memcpy(l->name, arg.name, KIPC_NAME_MAX);
+	l->mode = arg.mode;
+	l->backlog = backlog;
+	l->ring_bytes[0] = ring_bytes[0];
+	l->ring_bytes[1] = ring_bytes[1];
+	l->owner_uid = current_fsuid();
+	l->owner_gid = current_fsgid();
+	kipc_cred_init(&l->cred);
+	spin_lock_init(&l->lock);
+	INIT_LIST_HEAD(&l->queue);
+	init_waitqueue_head(&l->accept_wq);
+	init_waitqueue_head(&l->connect_wq);
+
+	mutex_lock(&kipc_lock);
+	if (kipc_name_lookup(l->name)) {
+		mutex_unlock(&kipc_lock);
+		ret = -EADDRINUSE;
+		goto out_put_listener;
+	}
+	hash_add(kipc_names, &l->hnode, kipc_name_hash(l->name));
+	kipc_nr_listeners++;
+	mutex_unlock(&kipc_lock);
+
+	ep->listener = l;
+	kipc_endpoint_bind(ep, KIPC_ROLE_LISTENER);
+	return 0;
+
+out_put_listener:
+	kipc_listener_put(l);
+out_unclaim:
+	kipc_endpoint_unclaim(ep);
+	return ret;
+}
+
+/*
+ * Connecting needs write permission on the listener, as connect(2) needs
+ * on a socket file: owner bits if the fsuid owns it, group bits if in its
+ * group, other bits otherwise. CAP_DAC_OVERRIDE overrides it as it does for
+ * files: in the caller's user namespace when both owner ids map into it.
+ */
+static int kipc_may_connect(const struct kipc_listener *l)
+{
+	struct user_namespace *ns = current_user_ns();
+	u32 mode = l->mode;
+
+	if (uid_eq(current_fsuid(), l->owner_uid))
+		mode >>= 6;
+	else if (in_group_p(l->owner_gid))
+		mode >>= 3;
+	if (mode & 0002)
+		return 0;
+	if (kuid_has_mapping(ns, l->owner_uid) &&
+	    kgid_has_mapping(ns, l->owner_gid) &&
+	    ns_capable(ns, CAP_DAC_OVERRIDE))
+		return 0;
+	return -EACCES;
+}
+
+static bool kipc_listener_room(struct kipc_listener *l)
+{
+	return READ_ONCE(l->dead) || READ_ONCE(l->nr_queued) < l->backlog;
+}
+
+/* Queue @c for ACCEPT; the queue takes its own reference. */
+static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c,
+				 bool nonblock)
+{
+	int ret;
+
+	spin_lock(&l->lock);
+	for (;;) {
+		if (l->dead) {
+			ret = -ECONNREFUSED;
+			break;
+		}
+		if (l->nr_queued < l->backlog) {
+			kref_get(&c->ref);
+			list_add_tail(&c->qnode, &l->queue);
+			WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+			ret = 0;
+			break;
+		}
+		if (nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+		spin_unlock(&l->lock);
+		if (wait_event_interruptible(l->connect_wq,
+					     kipc_listener_room(l)))
+			return -EINTR;
+		spin_lock(&l->lock);
+	}
+	spin_unlock(&l->lock);
+	if (!ret)
+		wake_up_interruptible_poll(&l->accept_wq, EPOLLIN | EPOLLRDNORM);
+	return ret;
+}
+
+long kipc_ioc_connect(struct file *file, struct kipc_endpoint *ep,
+		      void __user *uarg)
+{
+	struct kipc_connect arg;
+	struct kipc_listener *l;
+	struct kipc_conn *c;
+	bool nonblock;
+	int ret;
+
+	ret = kipc_get_args(&arg, sizeof(arg), uarg);
+	if (ret)
+		return ret;
+	if (arg.flags & ~KIPC_CONNECT_NONBLOCK || kipc_name_check(arg.name))
+		return -EINVAL;
+	nonblock = arg.flags & KIPC_CONNECT_NONBLOCK ||
+		   file->f_flags & O_NONBLOCK;
+	if (!kipc_endpoint_claim(ep))
+		return -EINVAL;
+
+	mutex_lock(&kipc_lock);
+	l = kipc_name_lookup(arg.name);
+	if (!l)
+		ret = -ENOENT;
+	else
+		ret = kipc_may_connect(l);
+	if (!ret)
+		kref_get(&l->ref);
+	mutex_unlock(&kipc_lock);
+	if (ret)
+		goto out_unclaim;
+
+	c = kipc_conn_create(l);
+	if (IS_ERR(c)) {
+		ret = PTR_ERR(c);
+		goto out_put_listener;
+	}
+	ret = kipc_listener_enqueue(l, c, nonblock);
+	if (ret)
+		goto out_put_conn;
+	kipc_listener_put(l);
+
+	ep->conn = c;
+	ep->side = KIPC_SIDE_CLIENT;
+	kipc_endpoint_bind(ep, KIPC_ROLE_CONN);
+	return 0;
+
+out_put_conn:
+	kipc_conn_put(c);
+out_put_listener:
+	kipc_listener_put(l);
+out_unclaim:
+	kipc_endpoint_unclaim(ep);
+	return ret;
+}
+
+/* Take the oldest queued connection and its queue reference. */
+static struct kipc_conn *kipc_listener_dequeue(struct kipc_listener *l,
+					       bool nonblock)
+{
+	struct kipc_conn *c;
+
+	spin_lock(&l->lock);
+	while (list_empty(&l->queue)) {
+		spin_unlock(&l->lock);
+		if (nonblock)
+			return ERR_PTR(-EAGAIN);
+		if (wait_event_interruptible(l->accept_wq,
+					     READ_ONCE(l->nr_queued)))
+			return ERR_PTR(-EINTR);
+		spin_lock(&l->lock);
+	}
+	c = list_first_entry(&l->queue, struct kipc_conn, qnode);
+	list_del_init(&c->qnode);
+	WRITE_ONCE(l->nr_queued, l->nr_queued - 1);
+	spin_unlock(&l->lock);
+	wake_up_interruptible(&l->connect_wq);
+	return c;
+}
+
+/* Undo kipc_listener_dequeue(): back at the head, with its reference. The
+ * listener cannot die meanwhile: the caller is in an ioctl on it.
+ */
+static void kipc_listener_requeue(struct kipc_listener *l, struct kipc_conn *c)
+{
+	spin_lock(&l->lock);
+	list_add(&c->qnode, &l->queue);
+	WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+	spin_unlock(&l->lock);
+	wake_up_interruptible_poll(&l->accept_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+long kipc_ioc_accept(struct file *file, struct kipc_endpoint *ep,
+		     void __user *uarg)
+{
+	struct kipc_endpoint *sep;
+	struct kipc_listener *l;
+	struct kipc_accept arg;
+	struct kipc_conn *c;
+	struct file *sfile;
+	bool nonblock;
+	int fd, ret;
+
+	ret = kipc_get_args(&arg, sizeof(arg), uarg);
+	if (ret)
+		return ret;
+	if (arg.flags & ~KIPC_ACCEPT_NONBLOCK || arg.__reserved)
+		return -EINVAL;
+	if (kipc_endpoint_role(ep) != KIPC_ROLE_LISTENER)
+		return -EINVAL;
+	l = ep->listener;
+	nonblock = arg.flags & KIPC_ACCEPT_NONBLOCK ||
+		   file->f_flags & O_NONBLOCK;
+	if (nonblock && !READ_ONCE(l->nr_queued))
+		return -EAGAIN;		/* spare the fd and file below */
+
+	/* Everything that can fail for lack of resources comes first, so a
+	 * dequeued connection is never lost.
+	 */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	sep = kipc_endpoint_alloc();
+	if (!sep) {
+		ret = -ENOMEM;
+		goto out_put_fd;
+	}
+	sfile = anon_inode_getfile("[kipc]", &kipc_fops, sep, O_RDWR);
+	if (IS_ERR(sfile)) {
+		kfree(sep);
+		ret = PTR_ERR(sfile);
+		goto out_put_fd;
+	}
+
+	c = kipc_listener_dequeue(l, nonblock);
+	if (IS_ERR(c)) {
+		ret = PTR_ERR(c);
+		goto out_fput;	/* releases the unbound sep */
+	}
+	arg.fd = fd;
+	kipc_cred_to_peer(&c->side[KIPC_SIDE_CLIENT].cred, &arg.peer);
+	if (copy_to_user(uarg, &arg, sizeof(arg))) {
+		kipc_listener_requeue(l, c);
+		ret = -EFAULT;
+		goto out_fput;
+	}
+
+	sep->conn = c;		/* the queue's reference */
+	sep->side = KIPC_SIDE_SERVER;
+	kipc_endpoint_bind(sep, KIPC_ROLE_CONN);
+	kipc_conn_accepted(c);
+	fd_install(fd, sfile);
+	return 0;
+
+out_fput:
+	fput(sfile);
+out_put_fd:
+	put_unused_fd(fd);
+	return ret;
+}
+
+__poll_t kipc_listener_poll(struct file *file, struct kipc_listener *l,
+			    poll_table *wait)
+{
+	poll_wait(file, &l->accept_wq, wait);
+	return READ_ONCE(l->nr_queued) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/*
+ * The listener's file is gone: free the name, refuse waiting connectors and
+ * tell every queued client that no server will come.
+ */
+void kipc_listener_close(struct kipc_listener *l)
+{
+	struct kipc_conn *c, *tmp;
+	LIST_HEAD(orphans);
+
+	mutex_lock(&kipc_lock);
+	hash_del(&l->hnode);
+	kipc_nr_listeners--;
+	mutex_unlock(&kipc_lock);
+
+	spin_lock(&l->lock);
+	WRITE_ONCE(l->dead, true);
+	list_splice_init(&l->queue, &orphans);
+	WRITE_ONCE(l->nr_queued, 0);
+	spin_unlock(&l->lock);
+	wake_up_interruptible_all(&l->connect_wq);
+
+	list_for_each_entry_safe(c, tmp, &orphans, qnode) {
+		list_del_init(&c->qnode);
+		kipc_conn_side_gone(c, KIPC_SIDE_SERVER);
+		kipc_conn_put(c);
+	}
+	kipc_listener_put(l);
+}
+
+/* One line per listener; format in kmod/README. Under kipc_lock. */
+void kipc_listeners_show(struct seq_file *m)
+{
+	struct user_namespace *ns = seq_user_ns(m);
+	struct kipc_listener *l;
+	int bkt;
+
+	lockdep_assert_held(&kipc_lock);
+	hash_for_each(kipc_names, bkt, l, hnode)
+		seq_printf(m, "listener %s uid=%u gid=%u pid=%d mode=%04o backlog=%u/%u ring=%u,%u\n",
+			   l->name, from_kuid_munged(ns, l->owner_uid),
+			   from_kgid_munged(ns, l->owner_gid),
+			   pid_vnr(l->cred.pid), l->mode,
+			   READ_ONCE(l->nr_queued), l->backlog,
+			   l->ring_bytes[0], l->ring_bytes[1]);
+}

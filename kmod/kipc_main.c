@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc: kernel-assisted shared-memory IPC - the /dev/kipc misc device,
+ * module parameters and ioctl dispatch.
+ *
+ * Each open of /dev/kipc gives an unbound endpoint; LISTEN turns it into a
+ * listener, CONNECT into the client side of a connection. ACCEPT on a
+ * listener returns a new anonymous-inode fd for the server side. Messages
+ * move through ring pages that both sides mmap; the driver only sets up,
+ * wakes and reports readiness. See kmod/README.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/compat.h>
+#include <linux/fs.h>
+#ifdef KIPC_HAVE_IO_URING_CMD_H
+#include <linux/io_uring/cmd.h>
+#else
+#include <linux/io_uring.h>
+#endif
+#include <linux/log2.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "kipc_internal.h"
+
+unsigned int kipc_max_ring_bytes = 64U << 20;
+unsigned int kipc_default_ring_bytes = 64U << 10;
+unsigned int kipc_max_backlog = 1024;
+unsigned int kipc_max_conns_per_user = 1024;
+unsigned long kipc_max_pinned_bytes = 1UL << 30;
+
+DEFINE_MUTEX(kipc_lock);		/* see kipc_internal.h */
+unsigned int kipc_nr_listeners;
+unsigned int kipc_nr_conns;
+u64 kipc_conns_total;
+unsigned long kipc_pinned_pages;
+atomic_long_t kipc_nr_mappings = ATOMIC_LONG_INIT(0);
+
+static int kipc_ring_param_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int bytes;
+	int ret;
+
+	ret = kstrtouint(val, 0, &bytes);
+	if (ret)
+		return ret;
+	if (!is_power_of_2(bytes) || bytes < PAGE_SIZE ||
+	    bytes > KIPC_RING_HARD_MAX)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, bytes);
+	return 0;
+}
+
+static const struct kernel_param_ops kipc_ring_param_ops = {
+	.set = kipc_ring_param_set,
+	.get = param_get_uint,
+};
+
+static int kipc_backlog_param_set(const char *val,
+				  const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, KIPC_BACKLOG_HARD_MAX);
+}
+
+static const struct kernel_param_ops kipc_backlog_param_ops = {
+	.set = kipc_backlog_param_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_ring_bytes, &kipc_ring_param_ops, &kipc_max_ring_bytes,
+		0644);
+MODULE_PARM_DESC(max_ring_bytes,
+		 "Largest ring in bytes: a power of two, PAGE_SIZE..256 MiB (default 64 MiB)");
+module_param_cb(default_ring_bytes, &kipc_ring_param_ops,
+		&kipc_default_ring_bytes, 0644);
+MODULE_PARM_DESC(default_ring_bytes,
+		 "Ring size when LISTEN asks for 0, capped by max_ring_bytes (default 64 KiB)");
+module_param_cb(max_backlog, &kipc_backlog_param_ops, &kipc_max_backlog,
+		0644);
+MODULE_PARM_DESC(max_backlog,
+		 "Largest LISTEN backlog, 1..65535 (default 1024)");
+module_param_named(max_conns_per_user, kipc_max_conns_per_user, uint, 0644);
+MODULE_PARM_DESC(max_conns_per_user,
+		 "Connections one uid may have alive, as connector (default 1024)");
+module_param_named(max_pinned_bytes, kipc_max_pinned_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_pinned_bytes,
+		 "Ring memory of all connections together, in bytes (default 1 GiB)");
+
+u32 kipc_ring_max(void)
+{
+	return READ_ONCE(kipc_max_ring_bytes);
+}
+
+/* Both are powers of two, so is the smaller one. */
+u32 kipc_ring_default(void)
+{
+	return min(READ_ONCE(kipc_default_ring_bytes), kipc_ring_max());
+}
+
+/*
+ * Read an ioctl argument that starts with { __u32 size; __u32 flags; }.
+ * Every struct is still at its first version, so anything shorter than the
+ * kernel's struct is too small.
+ */
+int kipc_get_args(void *karg, size_t ksize, const void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < ksize)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(karg, ksize, uarg, usize);
+}
+
+struct kipc_endpoint *kipc_endpoint_alloc(void)
+{
+	struct kipc_endpoint *ep;
+
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
+	if (ep)
+		atomic_set(&ep->role, KIPC_ROLE_UNBOUND);
+	return ep;
+}
+
+static long kipc_ioc_version(void __user *uarg)
+{
+	struct kipc_version arg;
+	int ret;
+
+	ret = kipc_get_args(&arg, sizeof(arg), uarg);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.__reserved)
+		return -EINVAL;
+
+	arg.abi_version = KIPC_ABI_VERSION;
+	arg.page_size = PAGE_SIZE;
+	arg.features = KIPC_F_EVENTFD | KIPC_F_URING_CMD | KIPC_F_PEERCRED |
+		       KIPC_F_POLL_NEED;
+	arg.name_max = KIPC_NAME_MAX;
+	arg.min_ring_bytes = PAGE_SIZE;
+	arg.max_ring_bytes = kipc_ring_max();
+	arg.default_ring_bytes = kipc_ring_default();
+	arg.max_backlog = READ_ONCE(kipc_max_backlog);
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		return -EFAULT;
+	return 0;
+}
+
+static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kipc_endpoint *ep = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KIPC_IOC_VERSION:
+		return kipc_ioc_version(uarg);
+	case KIPC_IOC_LISTEN:
+		return kipc_ioc_listen(ep, uarg);
+	case KIPC_IOC_CONNECT:
+		return kipc_ioc_connect(file, ep, uarg);
+	case KIPC_IOC_ACCEPT:
+		return kipc_ioc_accept(file, ep, uarg);
+	case KIPC_IOC_CONN_INFO:
+		return kipc_ioc_conn_info(ep, uarg);
+	case KIPC_IOC_SET_EVENTFD:
+		return kipc_ioc_set_eventfd(ep, uarg);
+	case KIPC_IOC_KICK:
+		if (arg)
+			return -EINVAL;
+		return kipc_conn_kick(ep);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/*
+ * IORING_OP_URING_CMD. Completes inline: before 6.7 a parked command has no
+ * cancel hook and would hang an exiting task, so waiting is POLL_ADD's job.
+ */
+static int kipc_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	struct kipc_endpoint *ep = ioucmd->file->private_data;
+
+	switch (ioucmd->cmd_op) {
+	case KIPC_URING_CMD_KICK:
+		return kipc_conn_kick(ep);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static __poll_t kipc_poll(struct file *file, poll_table *wait)
+{
+	struct kipc_endpoint *ep = file->private_data;
+
+	switch (kipc_endpoint_role(ep)) {
+	case KIPC_ROLE_LISTENER:
+		return kipc_listener_poll(file, ep->listener, wait);
+	case KIPC_ROLE_CONN:
+		return kipc_conn_poll(file, ep, wait);
+	default:
+		/* Nothing to wait for on an unbound fd. */
+		return EPOLLERR;
+	}
+}
+
+static int kipc_open(struct inode *inode, struct file *file)
+{
+	struct kipc_endpoint *ep;
+
+	ep = kipc_endpoint_alloc();
+	if (!ep)
+		return -ENOMEM;
+	file->private_data = ep;
+	return nonseekable_open(inode, file);
+}
+
+/* The last reference of the file: its last fd and its last mapping. */
+static int kipc_release(struct inode *inode, struct file *file)
+{
+	struct kipc_endpoint *ep = file->private_data;
+
+	switch (kipc_endpoint_role(ep)) {
+	case KIPC_ROLE_LISTENER:
+		kipc_listener_close(ep->listener);
+		break;
+	case KIPC_ROLE_CONN:
+		kipc_conn_side_gone(ep->conn, ep->side);
+		kipc_conn_put(ep->conn);
+		break;
+	default:
+		break;
+	}
+	kfree(ep);
+	return 0;
+}
+
+/* Also the fops of the server fds that ACCEPT makes. */
+const struct file_operations kipc_fops = {
+	.owner = THIS_MODULE,
+	.open = kipc_open,
+	.release = kipc_release,
+	.unlocked_ioctl = kipc_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.uring_cmd = kipc_uring_cmd,
+	.poll = kipc_poll,
+	.mmap = kipc_mmap,
+};
+
+static struct miscdevice kipc_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = KIPC_DEVICE_NAME,
+	.fops = &kipc_fops,
+	.mode = 0666,		/* access control is per listener */
+};
+
+static void __init kipc_check_abi(void)
+{
+	BUILD_BUG_ON(sizeof(struct kipc_version) != 48);
+	BUILD_BUG_ON(sizeof(struct kipc_listen) != 88);
+	BUILD_BUG_ON(sizeof(struct kipc_connect) != 72);
+	BUILD_BUG_ON(sizeof(struct kipc_peer) != 16);
+	BUILD_BUG_ON(sizeof(struct kipc_accept) != 32);
+	BUILD_BUG_ON(sizeof(struct kipc_conn_info) != 64);
+	BUILD_BUG_ON(sizeof(struct kipc_eventfd) != 16);
+	BUILD_BUG_ON(sizeof(struct kipc_shared_hdr) != 96);
+	BUILD_BUG_ON(sizeof(struct kipc_prod) != 128);
+	BUILD_BUG_ON(sizeof(struct kipc_cons) != 128);
+	BUILD_BUG_ON(sizeof(struct kipc_index_page) != 256);
+	BUILD_BUG_ON(sizeof(struct kipc_rec) != 8);
+	BUILD_BUG_ON(offsetof(struct kipc_index_page, prod) != KIPC_PROD_LINE_OFF);
+	BUILD_BUG_ON(offsetof(struct kipc_index_page, cons) != KIPC_CONS_LINE_OFF);
+	BUILD_BUG_ON(sizeof(struct kipc_shared_hdr) > PAGE_SIZE);
+	/* Both views and every offset fit the uapi's __u32 fields. */
+	BUILD_BUG_ON((u64)KIPC_FIXED_PAGES * PAGE_SIZE + 2ULL * KIPC_RING_HARD_MAX >
+		     KIPC_MMAP_OWN);
+}
+
+static int __init kipc_init(void)
+{
+	int ret;
+
+	kipc_check_abi();
+	ret = kipc_proc_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&kipc_misc);
+	if (ret)
+		goto out_proc_exit;
+	return 0;
+
+out_proc_exit:
+	kipc_proc_exit();
+	return ret;
+}
+
+/* Every file holds a module reference, so nothing is left here. */
+static void __exit kipc_exit(void)
+{
+	misc_deregister(&kipc_misc);
+	kipc_proc_exit();
+}
+
+module_init(kipc_init);
+module_exit(kipc_exit);
+
+MODULE_DESCRIPTION("kipc: kernel-assisted shared-memory IPC");
+MODULE_LICENSE("GPL");
