@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR MIT */
+/*
+ * libkipc internals: the connection object, the transports' set-up entry
+ * points and the wire format of the socket handshake. Not installed.
+ */
+#ifndef KIPC_INTERNAL_H
+#define KIPC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "kipc.h"
+#include "kipc_ring.h"
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+#define KIPC_FLAGS_ALL		(KIPC_NONBLOCK | KIPC_MORE | KIPC_NOKICK)
+#define KIPC_RING_DEFAULT	(64U << 10)	/* the driver's default too */
+#define KIPC_RING_MIN		4096U
+#define KIPC_RING_MAX		(1U << 30)	/* kipc_hdr_check()'s limit */
+#define KIPC_BACKLOG_DEFAULT	128
+#define KIPC_MODE_DEFAULT	0600U
+#define KIPC_UDS_PREFIX		"kipc."		/* abstract name "\0kipc.<name>" */
+/*
+ * uds message size cap: AF_UNIX puts what exceeds MAX_SKB_FRAGS pages of a
+ * datagram in one physically contiguous allocation; past a few hundred KiB
+ * that is a high-order allocation that may fail on a fragmented system.
+ */
+#define KIPC_UDS_CAP		(256U << 10)
+#define KIPC_PENDING_NS		(10LL * 1000000000)	/* to answer OFFER */
+
+/* The state one thread owns: everything the sending side touches lives in
+ * tx, everything the receiving side touches in rx, each on its own cache
+ * lines so the two threads of the thread rule never share a line.
+ */
+struct kipc_tx {
+	struct kipc_ring ring;
+	bool armed;		/* prod.need left set for a poller */
+	bool kick_owed;		/* KIPC_NOKICK withheld a doorbell */
+	bool open;		/* a reservation is open */
+	uint32_t open_len;	/* its length */
+	uint32_t max;		/* largest payload */
+	int wait_fd;		/* dev: the conn fd; shm: epoll {room doorbell, socket} */
+	int bell_fd;		/* shm: the peer's room doorbell (epoll), reset on -EAGAIN */
+	int kick_fd;		/* shm: our data doorbell (eventfd) */
+	void *buf;		/* uds: the reservation buffer */
+} __attribute__((aligned(64)));
+
+struct kipc_rx {
+	struct kipc_ring ring;
+	bool armed;		/* cons.waiting left set for a poller */
+	bool peeked;		/* kipc_peek() handed out the current message */
+	uint32_t batch;		/* release the tail after this many bytes */
+	uint32_t max;		/* largest payload accepted */
+	int wait_fd;		/* dev: the conn fd; shm: epoll {data doorbell, socket} */
+	int bell_fd;		/* shm: the peer's data doorbell (epoll), reset on -EAGAIN */
+	int kick_fd;		/* shm: our room doorbell (eventfd) */
+	uint8_t *buf;		/* uds: a message held back (peek, or too big) */
+	uint32_t held;		/* uds: its length, 0 if none */
+} __attribute__((aligned(64)));
+
+struct kipc_conn {
+	struct kipc_tx tx;
+	struct kipc_rx rx;
+	int transport;
+	int side;		/* KIPC_SIDE_CLIENT or KIPC_SIDE_SERVER */
+	int fd;			/* dev: the connection; shm, uds: the socket */
+	int poll_fd;		/* what kipc_fd() returns */
+	const struct kipc_shared_hdr *hdr;	/* dev: the kernel's header */
+	uint32_t gone_bit;	/* dev: KIPC_STATE_*_GONE of the peer */
+	int state;		/* atomic: KIPC_CONN_GONE | KIPC_CONN_BROKEN */
+	int fd_exposed;		/* atomic: kipc_fd() was called */
+	int wait_policy;	/* atomic */
+	unsigned int spin_ns;	/* atomic */
+	pid_t owner;		/* getpid() at set-up: a forked child keeps off */
+	pid_t peer_pid;
+	uid_t peer_uid;
+	gid_t peer_gid;
+	void *map[2];		/* dev: shared and own views; shm: the memfd */
+	size_t map_len[2];
+};
+
+/* Options after defaults, environment and validation. */
+struct kipc_cfg {
+	int transport;		/* KIPC_TRANSPORT_*, AUTO if not forced */
+	uint32_t ring_bytes;	/* 0: default */
+	uint32_t mode;
+	int backlog;
+	int wait_policy;
+	unsigned int spin_ns;
+	int timeout_ms;
+};
+
+int kipc__cfg(const struct kipc_opts *opts, struct kipc_cfg *cfg);
+int64_t kipc__now_ns(void);
+
+/* Absolute deadline of a timeout in ms (< 0: none, -1 returned). */
+static inline int64_t kipc__deadline(int timeout_ms)
+{
+	return timeout_ms > 0 ?
+		kipc__now_ns() + (int64_t)timeout_ms * 1000000 : -1;
+}
+
+/* Milliseconds left for poll(): -1 for no deadline, rounded up. */
+static inline int kipc__ms_left(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - kipc__now_ns();
+	if (left <= 0)
+		return 0;
+	return (int)((left + 999999) / 1000000);
+}
+
+#define KIPC_CONN_GONE		1	/* the peer is known to be gone */
+#define KIPC_CONN_BROKEN	2	/* a ring was corrupt: -EBADMSG from now on */
+
+/* The peer is gone. Release: pairs with the acquire in the readers; the
+ * syscall that showed the hang-up ordered the peer's last stores before it.
+ */
+static inline void kipc__set_gone(struct kipc_conn *c)
+{
+	__atomic_fetch_or(&c->state, KIPC_CONN_GONE, __ATOMIC_RELEASE);
+}
+
+/* Pass @err on; an -EBADMSG breaks the whole connection, both directions. */
+static inline int kipc__broken(struct kipc_conn *c, int err)
+{
+	if (err == -EBADMSG)
+		__atomic_fetch_or(&c->state, KIPC_CONN_BROKEN, __ATOMIC_RELAXED);
+	return err;
+}
+
+static inline int kipc__conn_state(struct kipc_conn *c)
+{
+	return __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+}
+int kipc__check_name(const char *name);
+struct kipc_conn *kipc__conn_alloc(int transport, int side,
+				   const struct kipc_cfg *cfg);
+void kipc__conn_ready(struct kipc_conn *c);
+void kipc__conn_free(struct kipc_conn *c);
+int kipc__epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
+bool kipc__anon_fd_ok(int fd);
+
+/* dev transport (dev.c). */
+int kipc__dev_open(int *fd, uint32_t *default_ring);
+int kipc__dev_listen(int fd, const char *name, const struct kipc_cfg *cfg,
+		     uint32_t ring_bytes);
+int kipc__dev_connect(const char *name, const struct kipc_cfg *cfg,
+		      struct kipc_conn **out);
+int kipc__dev_accept(int lfd, const struct kipc_cfg *cfg,
+		     struct kipc_conn **out);
+void kipc__dev_free(struct kipc_conn *c);
+
+/* shm transport (shm.c). */
+size_t kipc__shm_size(uint32_t page, const uint32_t ring_bytes[2]);
+void kipc__shm_layout(struct kipc_shared_hdr *h, uint32_t page,
+		      const uint32_t ring_bytes[2]);
+int kipc__shm_create(const uint32_t ring_bytes[2], int *memfd, void **map,
+		     size_t *len);
+int kipc__shm_adopt(int memfd, const uint32_t ring_bytes[2], void **map,
+		    size_t *len);
+int kipc__shm_bells(int bell[2], int peer_view[2]);
+int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
+		    const uint32_t ring_bytes[2], const int bell[2],
+		    const int peer_view[2]);
+void kipc__shm_free(struct kipc_conn *c);
+bool kipc__shm_check_hup(struct kipc_conn *c);
+
+/* uds transport (uds.c). */
+int kipc__uds_setup(struct kipc_conn *c, int sock, uint32_t tx_max,
+		    uint32_t rx_max);
+uint32_t kipc__uds_tx_max(int sock, uint32_t ring_bytes);
+ssize_t kipc__uds_send(struct kipc_conn *c, const void *buf, size_t len,
+		       unsigned int flags, int timeout_ms);
+ssize_t kipc__uds_recv(struct kipc_conn *c, void *buf, size_t cap,
+		       unsigned int flags, int timeout_ms);
+int kipc__uds_reserve(struct kipc_conn *c, size_t len, void **buf);
+int kipc__uds_commit(struct kipc_conn *c, size_t len, unsigned int flags);
+ssize_t kipc__uds_peek(struct kipc_conn *c, const void **buf,
+		       unsigned int flags, int timeout_ms);
+int kipc__uds_release(struct kipc_conn *c);
+void kipc__uds_free(struct kipc_conn *c);
+
+/*
+ * The socket handshake (sock.c), for the shm and uds transports. One
+ * SOCK_SEQPACKET message per step, each a struct kipc_wire:
+ *
+ *   server, at accept:  OFFER  transports it takes, ring sizes, its uds
+ *                              message limit; or REJECT (-EACCES ...)
+ *   client:             SETUP  the transport chosen, its uds limit; shm adds
+ *                              SCM_RIGHTS {memfd, data bell, room bell}
+ *   server:             READY  (shm adds {data bell, room bell}) or REJECT
+ *
+ * A "bell" here is an epoll fd holding, edge-triggered, an eventfd that only
+ * its creator can write: the ringing side keeps the eventfd to itself, so a
+ * peer can neither clear its O_NONBLOCK nor fill its counter to make a kick
+ * block. The socket stays open for the life of the connection: its hang-up
+ * is how each side learns that the other is gone.
+ */
+#define KIPC_WIRE_MAGIC		0x5750494bU	/* "KIPW" */
+#define KIPC_WIRE_VERSION	1
+#define KIPC_WIRE_OFFER		1
+#define KIPC_WIRE_SETUP		2
+#define KIPC_WIRE_READY		3
+#define KIPC_WIRE_REJECT	4
+
+struct kipc_wire {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	int32_t status;		/* REJECT: negative errno */
+	uint32_t transports;	/* OFFER: 1 << KIPC_TRANSPORT_x offered; SETUP: chosen */
+	uint32_t ring_bytes[2];	/* OFFER: [KIPC_RING_C2S], [KIPC_RING_S2C] */
+	uint32_t uds_max;	/* OFFER, SETUP: the sender's uds payload limit */
+	uint32_t page_size;	/* OFFER: the server's page size */
+	uint64_t reserved[2];
+};
+
+int kipc__sock_listen(const char *name, const struct kipc_cfg *cfg, int *fd);
+int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
+		       struct kipc_conn **out);
+int kipc__sock_addr(const char *name, void *sun, socklen_t *len);
+int kipc__may_connect(uid_t owner_uid, gid_t owner_gid, uint32_t mode,
+		      int sock);
+
+/* Listener internals shared by listener.c and sock.c. */
+struct kipc_pending {
+	struct kipc_pending *next;
+	int fd;
+	uint32_t uds_max;	/* what we offered to send on uds */
+	int64_t deadline_ns;
+};
+
+struct kipc_listener {
+	int epfd;		/* kipc_listener_fd(): dev fd, socket, pending */
+	int dev_fd;		/* -1 without the driver */
+	int sock_fd;		/* -1 when forced to dev */
+	unsigned int transports;	/* offered on the socket */
+	uint32_t ring_bytes;
+	uid_t uid;
+	gid_t gid;
+	struct kipc_cfg cfg;
+	struct kipc_pending *pending;
+	int npending;
+};
+
+int kipc__sock_accept_new(struct kipc_listener *l);
+int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
+			     struct kipc_conn **out);
+void kipc__pending_drop(struct kipc_listener *l, struct kipc_pending *p);
+
+/* Test hooks (static library and test builds only: not in libkipc.map). */
+void *kipc__test_map(struct kipc_conn *c, size_t *len);
+struct kipc_ring *kipc__test_ring(struct kipc_conn *c, int tx);
+
+#endif /* KIPC_INTERNAL_H */

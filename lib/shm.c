@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * The shm transport: the driver's ring layout in a memfd that the client
+ * creates and seals, and eventfd doorbells. See the handshake in
+ * internal.h; the data path is conn.c's, shared with dev.
+ *
+ * What the server checks before it touches the client's memory: the fd is a
+ * regular file of exactly the expected size, sealed against shrinking and
+ * growing (F_SEAL_SHRINK | F_SEAL_GROW, so no page of the mapping can go
+ * away and SIGBUS us), and its header, once copied out, is the canonical
+ * layout for the offered ring sizes. Both sides map it read-write, so each
+ * can scribble over everything, the header and the other's indices
+ * included: the header is never read again after the check (only the copy
+ * is used), and every index and record read from the rings is bounded by
+ * kipc_ring.h. A side never reads back its own published indices.
+ *
+ * Nothing outlives the users: the memfd has no name in any filesystem and
+ * the socket is abstract, so kill -9 of both leaves nothing behind.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SHM_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW)
+
+size_t kipc__shm_size(uint32_t page, const uint32_t ring_bytes[2])
+{
+	return (size_t)3 * page + ring_bytes[0] + ring_bytes[1];
+}
+
+/* The layout the driver uses (kmod/kipc_conn.c), so one ring code fits. */
+void kipc__shm_layout(struct kipc_shared_hdr *h, uint32_t page,
+		      const uint32_t ring_bytes[2])
+{
+	uint32_t data_off = 3 * page;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	h->magic = KIPC_MAGIC;
+	h->abi_version = KIPC_ABI_VERSION;
+	h->hdr_size = sizeof(*h);
+	h->page_size = page;
+	h->shared_map_bytes = kipc__shm_size(page, ring_bytes);
+	h->own_data_off = page;
+	for (r = 0; r < 2; r++) {
+		h->own_map_bytes[r] = page + ring_bytes[r];
+		h->ring[r].size = ring_bytes[r];
+		h->ring[r].data_off = data_off;
+		h->ring[r].prod_off = (1 + r) * page + KIPC_PROD_LINE_OFF;
+		h->ring[r].cons_off = (2 - r) * page + KIPC_CONS_LINE_OFF;
+		data_off += ring_bytes[r];
+	}
+}
+
+static uint32_t page_size(void)
+{
+	return (uint32_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Client: a fresh, sealed, populated memfd with the header written. */
+int kipc__shm_create(const uint32_t ring_bytes[2], int *memfd, void **map,
+		     size_t *len)
+{
+	size_t size = kipc__shm_size(page_size(), ring_bytes);
+	void *m;
+	int fd, ret;
+
+	fd = memfd_create("kipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0)
+		goto out_errno;
+	/* Populate: the pages are charged to us, the client, and the data
+	 * path never faults.
+	 */
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		 fd, 0);
+	if (m == MAP_FAILED)
+		goto out_errno;
+	kipc__shm_layout(m, page_size(), ring_bytes);
+	if (fcntl(fd, F_ADD_SEALS, SHM_SEALS | F_SEAL_SEAL) < 0 ||
+	    madvise(m, size, MADV_DONTFORK) < 0) {
+		ret = -errno;
+		munmap(m, size);
+		close(fd);
+		return ret;
+	}
+	*memfd = fd;
+	*map = m;
+	*len = size;
+	return 0;
+
+out_errno:
+	ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Server: check the client's memfd and map it. -EBADMSG if unfit. */
+int kipc__shm_adopt(int memfd, const uint32_t ring_bytes[2], void **map,
+		    size_t *len)
+{
+	uint32_t page = page_size();
+	size_t size = kipc__shm_size(page, ring_bytes);
+	struct kipc_shared_hdr h, want;
+	struct stat st;
+	int seals, ret;
+	void *m;
+
+	if (fstat(memfd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (uint64_t)st.st_size != size)
+		return -EBADMSG;
+	seals = fcntl(memfd, F_GET_SEALS);
+	if (seals < 0 || (seals & SHM_SEALS) != SHM_SEALS)
+		return -EBADMSG;
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		 memfd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	ret = kipc_hdr_check(m, size, 0, KIPC_SIDE_SERVER, &h);
+	if (ret)
+		goto out_unmap;
+	kipc__shm_layout(&want, page, ring_bytes);
+	if (h.hdr_size != want.hdr_size || h.page_size != want.page_size ||
+	    h.own_data_off != want.own_data_off ||
+	    memcmp(h.own_map_bytes, want.own_map_bytes, sizeof(h.own_map_bytes)) ||
+	    memcmp(h.ring, want.ring, sizeof(h.ring))) {
+		ret = -EBADMSG;
+		goto out_unmap;
+	}
+	if (madvise(m, size, MADV_DONTFORK) < 0) {
+		ret = -errno;
+		goto out_unmap;
+	}
+	*map = m;
+	*len = size;
+	return 0;
+
+out_unmap:
+	munmap(m, size);
+	return ret;
+}
+
+/*
+ * Our two doorbells: bell[0] rings for data, bell[1] for room. Each is an
+ * eventfd only we hold; view[i] is an epoll fd that holds bell[i]
+ * edge-triggered, for the peer to wait on. The peer can wait, nothing else.
+ */
+int kipc__shm_bells(int bell[2], int view[2])
+{
+	int i, ret;
+
+	bell[0] = bell[1] = view[0] = view[1] = -1;
+	for (i = 0; i < 2; i++) {
+		bell[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		view[i] = epoll_create1(EPOLL_CLOEXEC);
+		if (bell[i] < 0 || view[i] < 0) {
+			ret = -errno;
+			goto out_close;
+		}
+		ret = kipc__epoll_add(view[i], bell[i], EPOLLIN | EPOLLET, 0);
+		if (ret)
+			goto out_close;
+	}
+	return 0;
+
+out_close:
+	for (i = 0; i < 2; i++) {
+		if (bell[i] >= 0)
+			close(bell[i]);
+		if (view[i] >= 0)
+			close(view[i]);
+		bell[i] = view[i] = -1;
+	}
+	return ret;
+}
+
+/*
+ * Wire up connection @c: the rings in @map, our bells, the peer's bell
+ * views, and three epoll sets over them and the socket:
+ *   rx.wait_fd  {peer's data bell (edge), socket hang-up}  blocking recv
+ *   tx.wait_fd  {peer's room bell (edge), socket hang-up}  blocking send
+ *   poll_fd     {both bells (level), socket hang-up}       kipc_fd()
+ * A kick is one edge in each set that holds the bell, so the blocking
+ * sleep needs no reset, and the receiving and the sending thread never
+ * steal each other's wake-ups. kipc_fd() keeps a level until the -EAGAIN
+ * path resets the bell it waits on (bell_reset in conn.c).
+ * Takes over every fd and the mapping, also on failure.
+ */
+int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
+		    const uint32_t ring_bytes[2], const int bell[2],
+		    const int peer_view[2])
+{
+	struct kipc_shared_hdr h;
+	uint8_t *m = map;
+	int s = c->side, r = 1 - c->side, ret;
+
+	c->fd = sock;
+	c->map[0] = map;
+	c->map_len[0] = len;
+	c->tx.kick_fd = bell[0];
+	c->rx.kick_fd = bell[1];
+	c->rx.bell_fd = peer_view[0];
+	c->tx.bell_fd = peer_view[1];
+	if (!kipc__anon_fd_ok(peer_view[0]) || !kipc__anon_fd_ok(peer_view[1]))
+		return -EBADMSG;
+
+	kipc__shm_layout(&h, page_size(), ring_bytes);
+	kipc_ring_init(&c->tx.ring, m + h.ring[s].data_off, h.ring[s].size,
+		       (struct kipc_prod *)(m + h.ring[s].prod_off),
+		       (struct kipc_cons *)(m + h.ring[s].cons_off));
+	kipc_ring_init(&c->rx.ring, m + h.ring[r].data_off, h.ring[r].size,
+		       (struct kipc_prod *)(m + h.ring[r].prod_off),
+		       (struct kipc_cons *)(m + h.ring[r].cons_off));
+
+	c->rx.wait_fd = epoll_create1(EPOLL_CLOEXEC);
+	c->tx.wait_fd = epoll_create1(EPOLL_CLOEXEC);
+	c->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->rx.wait_fd < 0 || c->tx.wait_fd < 0 || c->poll_fd < 0)
+		return -errno;
+	if ((ret = kipc__epoll_add(c->rx.wait_fd, c->rx.bell_fd, EPOLLIN | EPOLLET, 0)) ||
+	    (ret = kipc__epoll_add(c->rx.wait_fd, sock, EPOLLRDHUP, 1)) ||
+	    (ret = kipc__epoll_add(c->tx.wait_fd, c->tx.bell_fd, EPOLLIN | EPOLLET, 0)) ||
+	    (ret = kipc__epoll_add(c->tx.wait_fd, sock, EPOLLRDHUP, 1)) ||
+	    (ret = kipc__epoll_add(c->poll_fd, c->rx.bell_fd, EPOLLIN, 0)) ||
+	    (ret = kipc__epoll_add(c->poll_fd, c->tx.bell_fd, EPOLLIN, 0)) ||
+	    (ret = kipc__epoll_add(c->poll_fd, sock, EPOLLRDHUP, 1)))
+		return ret;
+	kipc__conn_ready(c);
+	return 0;
+}
+
+void kipc__shm_free(struct kipc_conn *c)
+{
+	int *fds[] = {
+		&c->fd, &c->poll_fd, &c->tx.wait_fd, &c->rx.wait_fd,
+		&c->tx.bell_fd, &c->rx.bell_fd, &c->tx.kick_fd, &c->rx.kick_fd,
+	};
+	size_t i;
+
+	if (c->map[0])
+		munmap(c->map[0], c->map_len[0]);
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+}

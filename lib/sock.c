@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * The Unix socket under the shm and uds transports: naming, permissions
+ * and the handshake (format in internal.h).
+ *
+ * Names live in the abstract namespace as "\0kipc.<name>": no file is ever
+ * created, so nothing is left behind when the users die, kill -9 included.
+ * Abstract sockets have no permission bits, so the listener enforces the
+ * listener's mode/uid/gid itself, with the driver's rule, on the client's
+ * SO_PEERCRED/SO_PEERGROUPS: owner bits if the client's euid owns the
+ * listener, group bits if its egid or a supplementary group matches, other
+ * bits otherwise; write permission is needed; euid 0 always passes (as
+ * CAP_DAC_OVERRIDE does with the driver). A refused client gets a REJECT
+ * carrying -EACCES before the socket closes. The abstract namespace is per
+ * network namespace, the driver's names are per kernel.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define WIRE_MAX_FDS	3
+
+int kipc__sock_addr(const char *name, void *addr, socklen_t *len)
+{
+	struct sockaddr_un *a = addr;
+	size_t n = strlen(name), p = sizeof(KIPC_UDS_PREFIX) - 1;
+
+	if (1 + p + n > sizeof(a->sun_path))
+		return -EINVAL;
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	memcpy(a->sun_path + 1, KIPC_UDS_PREFIX, p);
+	memcpy(a->sun_path + 1 + p, name, n);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + p + n);
+	return 0;
+}
+
+static void close_fds(int *fds, int n)
+{
+	while (n-- > 0)
+		close(fds[n]);
+}
+
+static int wire_send(int fd, const struct kipc_wire *w, const int *fds,
+		     int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)w, .iov_len = sizeof(*w) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (nfds) {
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	if (sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) != sizeof(*w))
+		return errno ? -errno : -EPROTO;
+	return 0;
+}
+
+static void wire_init(struct kipc_wire *w, int type)
+{
+	memset(w, 0, sizeof(*w));
+	w->magic = KIPC_WIRE_MAGIC;
+	w->version = KIPC_WIRE_VERSION;
+	w->type = type;
+}
+
+static void wire_reject(int fd, int err)
+{
+	struct kipc_wire w;
+
+	wire_init(&w, KIPC_WIRE_REJECT);
+	w.status = err;
+	wire_send(fd, &w, NULL, 0);
+}
+
+/*
+ * One handshake message, without waiting. Any fds that came with it are
+ * returned in @fds (at most @max, else -EPROTO and none). -ECONNRESET if
+ * the peer closed, -EPROTO if the message is malformed.
+ */
+static int wire_recv(int fd, struct kipc_wire *w, int *fds, int max, int *nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * (WIRE_MAX_FDS + 1))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = w, .iov_len = sizeof(*w) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	int got[WIRE_MAX_FDS + 1], n = 0, k, ret = 0;
+	ssize_t len;
+
+	len = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (len < 0)
+		return errno == ECONNRESET ? -ECONNRESET : -errno;
+	if (!len)
+		return -ECONNRESET;
+	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		if (k > WIRE_MAX_FDS + 1 - n)
+			k = WIRE_MAX_FDS + 1 - n;	/* cannot happen: CTRUNC */
+		memcpy(got + n, CMSG_DATA(cm), sizeof(int) * k);
+		n += k;
+	}
+	if ((m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) || len != sizeof(*w) ||
+	    n > max || w->magic != KIPC_WIRE_MAGIC ||
+	    w->version != KIPC_WIRE_VERSION)
+		ret = -EPROTO;
+	if (ret) {
+		close_fds(got, n);
+		return ret;
+	}
+	memcpy(fds, got, sizeof(int) * n);
+	*nfds = n;
+	return 0;
+}
+
+/* Client side: wait for the next handshake message until @deadline. */
+static int wire_wait(int fd, struct kipc_wire *w, int *fds, int max, int *nfds,
+		     int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int ret, n;
+
+	for (;;) {
+		n = poll(&p, 1, kipc__ms_left(deadline));
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -ETIMEDOUT;
+		ret = wire_recv(fd, w, fds, max, nfds);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+}
+
+static void sock_peer_cred(struct kipc_conn *c, int fd)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) == 0) {
+		c->peer_pid = cr.pid;
+		c->peer_uid = cr.uid;
+		c->peer_gid = cr.gid;
+	}
+}
+
+static bool ring_size_ok(uint32_t rb)
+{
+	return kipc_is_pow2(rb) && rb >= KIPC_RING_MIN && rb <= KIPC_RING_MAX;
+}
+
+/* A peer's claimed uds limit, bounded by what the ring size allows. */
+static uint32_t uds_rx_max(uint32_t claimed, uint32_t ring_bytes)
+{
+	uint32_t max = KIPC_MSG_MAX(ring_bytes);
+
+	if (max > KIPC_UDS_CAP)
+		max = KIPC_UDS_CAP;
+	return claimed < max ? claimed : max;
+}
+
+/* ------------------------------------------------------------------ */
+/* Server                                                              */
+
+int kipc__sock_listen(const char *name, const struct kipc_cfg *cfg, int *out)
+{
+	struct sockaddr_un a;
+	socklen_t len;
+	int fd, ret;
+
+	ret = kipc__sock_addr(name, &a, &len);
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&a, len) < 0 ||
+	    listen(fd, cfg->backlog ? cfg->backlog : KIPC_BACKLOG_DEFAULT) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	*out = fd;
+	return 0;
+}
+
+static bool in_groups(int sock, gid_t gid)
+{
+	gid_t small[64], *g = small;
+	socklen_t l = sizeof(small);
+	bool found = false;
+	size_t i;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, g, &l) < 0) {
+		if (errno != ERANGE)
+			return false;
+		g = malloc(l);
+		if (!g || getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, g, &l) < 0) {
+			free(g);
+			return false;
+		}
+	}
+	for (i = 0; i < l / sizeof(gid_t); i++)
+		if (g[i] == gid)
+			found = true;
+	if (g != small)
+		free(g);
+	return found;
+}
+
+/* The driver's rule (kipc_may_connect in kmod/), on SO_PEERCRED. */
+int kipc__may_connect(uid_t owner_uid, gid_t owner_gid, uint32_t mode,
+		      int sock)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
+		return -errno;
+	if (cr.uid == 0)
+		return 0;
+	if (cr.uid == owner_uid)
+		mode >>= 6;
+	else if (cr.gid == owner_gid || in_groups(sock, owner_gid))
+		mode >>= 3;
+	return mode & 0002 ? 0 : -EACCES;
+}
+
+void kipc__pending_drop(struct kipc_listener *l, struct kipc_pending *p)
+{
+	struct kipc_pending **pp;
+
+	for (pp = &l->pending; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			l->npending--;
+			break;
+		}
+	}
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p);
+}
+
+/* Queue connected clients: check them, OFFER, wait for their SETUP. */
+int kipc__sock_accept_new(struct kipc_listener *l)
+{
+	int64_t now = kipc__now_ns();
+	struct kipc_pending *p, *oldest;
+	struct kipc_wire w;
+	int fd, ret, max;
+
+	/* Clients that never answered lose their place. */
+	for (p = l->pending; p; p = oldest) {
+		oldest = p->next;
+		if (now >= p->deadline_ns)
+			kipc__pending_drop(l, p);
+	}
+	max = l->cfg.backlog ? l->cfg.backlog : KIPC_BACKLOG_DEFAULT;
+	for (;;) {
+		fd = accept4(l->sock_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			if (errno == ECONNABORTED || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		ret = kipc__may_connect(l->uid, l->gid, l->cfg.mode, fd);
+		if (ret) {
+			wire_reject(fd, ret);
+			close(fd);
+			continue;
+		}
+		p = calloc(1, sizeof(*p));
+		if (!p) {
+			wire_reject(fd, -ENOMEM);
+			close(fd);
+			return -ENOMEM;
+		}
+		p->fd = fd;
+		p->deadline_ns = now + KIPC_PENDING_NS;
+		p->uds_max = kipc__uds_tx_max(fd, l->ring_bytes);
+		wire_init(&w, KIPC_WIRE_OFFER);
+		w.transports = l->transports;
+		w.ring_bytes[KIPC_RING_C2S] = l->ring_bytes;
+		w.ring_bytes[KIPC_RING_S2C] = l->ring_bytes;
+		w.uds_max = p->uds_max;
+		w.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+		if (wire_send(fd, &w, NULL, 0) ||
+		    kipc__epoll_add(l->epfd, fd, EPOLLIN | EPOLLRDHUP,
+				    (uint64_t)(uintptr_t)p)) {
+			close(fd);
+			free(p);
+			continue;
+		}
+		p->next = l->pending;
+		l->pending = p;
+		if (++l->npending > max) {
+			for (oldest = l->pending; oldest->next; oldest = oldest->next)
+				;
+			kipc__pending_drop(l, oldest);
+		}
+	}
+}
+
+static int shm_server(struct kipc_conn *c, int sock, const uint32_t rb[2],
+		      int *fds, int nfds, int view[2])
+{
+	int bell[2], peer_view[2];
+	size_t len;
+	void *map;
+	int ret;
+
+	if (nfds != 3) {
+		close_fds(fds, nfds);
+		return -EPROTO;
+	}
+	peer_view[0] = fds[1];
+	peer_view[1] = fds[2];
+	ret = kipc__shm_adopt(fds[0], rb, &map, &len);
+	close(fds[0]);
+	if (ret) {
+		close_fds(peer_view, 2);
+		return ret;
+	}
+	ret = kipc__shm_bells(bell, view);
+	if (ret) {
+		munmap(map, len);
+		close_fds(peer_view, 2);
+		return ret;
+	}
+	return kipc__shm_setup(c, sock, map, len, rb, bell, peer_view);
+}
+
+/*
+ * Pending client @p has something to say: complete its connection into
+ * *out (0), or drop it (-EAGAIN, accept goes on with the others).
+ */
+int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
+			     struct kipc_conn **out)
+{
+	uint32_t rb[2] = { l->ring_bytes, l->ring_bytes };
+	int fds[WIRE_MAX_FDS], nfds = 0, view[2] = { -1, -1 };
+	uint32_t uds_max = p->uds_max;
+	struct kipc_wire w;
+	struct kipc_conn *c;
+	int fd = p->fd, ret, t;
+
+	ret = wire_recv(fd, &w, fds, WIRE_MAX_FDS, &nfds);
+	if (ret == -EAGAIN || ret == -EINTR)
+		return -EAGAIN;
+	if (ret) {
+		kipc__pending_drop(l, p);
+		return -EAGAIN;
+	}
+	t = (int)w.transports;
+	if (w.type != KIPC_WIRE_SETUP ||
+	    (t != KIPC_TRANSPORT_SHM && t != KIPC_TRANSPORT_UDS) ||
+	    !(l->transports & (1U << t)) ||
+	    (t == KIPC_TRANSPORT_UDS && nfds)) {
+		close_fds(fds, nfds);
+		wire_reject(fd, -EPROTO);
+		kipc__pending_drop(l, p);
+		return -EAGAIN;
+	}
+	/* From here on the socket belongs to the connection. */
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	p->fd = -1;
+	kipc__pending_drop(l, p);
+
+	c = kipc__conn_alloc(t, KIPC_SIDE_SERVER, &l->cfg);
+	if (!c) {
+		close_fds(fds, nfds);
+		wire_reject(fd, -ENOMEM);
+		close(fd);
+		return -EAGAIN;
+	}
+	c->fd = fd;
+	if (t == KIPC_TRANSPORT_SHM)
+		ret = shm_server(c, fd, rb, fds, nfds, view);
+	else
+		ret = kipc__uds_setup(c, fd, uds_max,
+				      uds_rx_max(w.uds_max, rb[KIPC_RING_C2S]));
+	if (!ret) {
+		sock_peer_cred(c, fd);
+		wire_init(&w, KIPC_WIRE_READY);
+		ret = wire_send(fd, &w, view, t == KIPC_TRANSPORT_SHM ? 2 : 0);
+	} else {
+		wire_reject(fd, ret);
+	}
+	if (view[0] >= 0)
+		close_fds(view, 2);
+	if (ret) {
+		kipc__conn_free(c);
+		return -EAGAIN;
+	}
+	*out = c;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Client                                                              */
+
+/* *sent tells whether SETUP went out: after that there is no going back. */
+static int shm_client(int fd, const struct kipc_cfg *cfg,
+		      const uint32_t rb[2], int64_t deadline,
+		      struct kipc_conn **out, bool *sent)
+{
+	int memfd, bell[2], view[2], fds[3], nfds = 0, ret;
+	struct kipc_conn *c;
+	struct kipc_wire w;
+	size_t len;
+	void *map;
+
+	ret = kipc__shm_create(rb, &memfd, &map, &len);
+	if (ret)
+		return ret;
+	ret = kipc__shm_bells(bell, view);
+	if (ret) {
+		munmap(map, len);
+		close(memfd);
+		return ret;
+	}
+	wire_init(&w, KIPC_WIRE_SETUP);
+	w.transports = KIPC_TRANSPORT_SHM;
+	fds[0] = memfd;
+	fds[1] = view[0];
+	fds[2] = view[1];
+	ret = wire_send(fd, &w, fds, 3);
+	*sent = !ret;
+	close_fds(fds, 3);	/* the server has its own references now */
+	if (!ret)
+		ret = wire_wait(fd, &w, fds, 2, &nfds, deadline);
+	if (!ret && w.type == KIPC_WIRE_REJECT)
+		ret = w.status < 0 && w.status > -4096 ? w.status : -ECONNREFUSED;
+	else if (!ret && (w.type != KIPC_WIRE_READY || nfds != 2))
+		ret = -EPROTO;
+	if (ret == -ECONNRESET)
+		ret = -ECONNREFUSED;
+	if (ret) {
+		close_fds(fds, nfds);
+		close_fds(bell, 2);
+		munmap(map, len);
+		return ret;
+	}
+	c = kipc__conn_alloc(KIPC_TRANSPORT_SHM, KIPC_SIDE_CLIENT, cfg);
+	if (!c) {
+		close_fds(fds, nfds);
+		close_fds(bell, 2);
+		munmap(map, len);
+		return -ENOMEM;
+	}
+	ret = kipc__shm_setup(c, fd, map, len, rb, bell, fds);
+	if (ret) {
+		c->fd = -1;	/* the caller closes the socket */
+		kipc__conn_free(c);
+		return ret;
+	}
+	sock_peer_cred(c, fd);
+	*out = c;
+	return 0;
+}
+
+static int uds_client(int fd, const struct kipc_cfg *cfg,
+		      const uint32_t rb[2], uint32_t server_max,
+		      int64_t deadline, struct kipc_conn **out)
+{
+	uint32_t tx_max = kipc__uds_tx_max(fd, rb[KIPC_RING_C2S]);
+	struct kipc_conn *c;
+	struct kipc_wire w;
+	int fds[2], nfds = 0, ret;
+
+	wire_init(&w, KIPC_WIRE_SETUP);
+	w.transports = KIPC_TRANSPORT_UDS;
+	w.uds_max = tx_max;
+	ret = wire_send(fd, &w, NULL, 0);
+	if (!ret)
+		ret = wire_wait(fd, &w, fds, 0, &nfds, deadline);
+	if (!ret && w.type == KIPC_WIRE_REJECT)
+		ret = w.status < 0 && w.status > -4096 ? w.status : -ECONNREFUSED;
+	else if (!ret && w.type != KIPC_WIRE_READY)
+		ret = -EPROTO;
+	if (ret)
+		return ret == -ECONNRESET ? -ECONNREFUSED : ret;
+	c = kipc__conn_alloc(KIPC_TRANSPORT_UDS, KIPC_SIDE_CLIENT, cfg);
+	if (!c)
+		return -ENOMEM;
+	ret = kipc__uds_setup(c, fd, tx_max,
+			      uds_rx_max(server_max, rb[KIPC_RING_S2C]));
+	if (ret) {
+		c->fd = -1;	/* the caller closes the socket */
+		kipc__conn_free(c);
+		return ret;
+	}
+	sock_peer_cred(c, fd);
+	*out = c;
+	return 0;
+}
+
+int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
+		       struct kipc_conn **out)
+{
+	int64_t deadline = kipc__deadline(cfg->timeout_ms);
+	struct timeval tv = { 0, 0 };
+	struct sockaddr_un a;
+	struct kipc_wire w;
+	uint32_t rb[2];
+	int fd, ret, nfds = 0, fds[1];
+	bool shm_ok, uds_ok, sent = false;
+	socklen_t len;
+
+	ret = kipc__sock_addr(name, &a, &len);
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* connect() waits while the backlog is full; bound that too. */
+	if (cfg->timeout_ms > 0) {
+		tv.tv_sec = cfg->timeout_ms / 1000;
+		tv.tv_usec = (cfg->timeout_ms % 1000) * 1000;
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+	if (connect(fd, (struct sockaddr *)&a, len) < 0) {
+		ret = -errno;
+		if (ret == -ECONNREFUSED)
+			ret = -ENOENT;	/* nobody listens on that name */
+		else if (ret == -EAGAIN || ret == -EINPROGRESS)
+			ret = -ETIMEDOUT;
+		goto out_close;
+	}
+	if (cfg->timeout_ms > 0) {
+		tv.tv_sec = tv.tv_usec = 0;
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+
+	ret = wire_wait(fd, &w, fds, 0, &nfds, deadline);
+	if (ret) {
+		if (ret == -ECONNRESET)
+			ret = -ECONNREFUSED;
+		goto out_close;
+	}
+	if (w.type == KIPC_WIRE_REJECT) {
+		ret = w.status < 0 && w.status > -4096 ? w.status : -ECONNREFUSED;
+		goto out_close;
+	}
+	rb[KIPC_RING_C2S] = w.ring_bytes[KIPC_RING_C2S];
+	rb[KIPC_RING_S2C] = w.ring_bytes[KIPC_RING_S2C];
+	if (w.type != KIPC_WIRE_OFFER || !ring_size_ok(rb[0]) ||
+	    !ring_size_ok(rb[1])) {
+		ret = -EPROTO;
+		goto out_close;
+	}
+	shm_ok = (w.transports & (1U << KIPC_TRANSPORT_SHM)) &&
+		 w.page_size == (uint32_t)sysconf(_SC_PAGESIZE) &&
+		 cfg->transport != KIPC_TRANSPORT_UDS;
+	uds_ok = (w.transports & (1U << KIPC_TRANSPORT_UDS)) &&
+		 cfg->transport != KIPC_TRANSPORT_SHM;
+	ret = -ENODEV;
+	if (shm_ok) {
+		ret = shm_client(fd, cfg, rb, deadline, out, &sent);
+		/* Without memfd (seccomp, old kernel) uds may still do. */
+		if (!ret || !uds_ok || sent)
+			goto out_done;
+	}
+	if (uds_ok)
+		ret = uds_client(fd, cfg, rb, w.uds_max, deadline, out);
+out_done:
+	if (!ret)
+		return 0;
+out_close:
+	close(fd);
+	return ret;
+}

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void fail_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	_exit(1);
+}
+
+void skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# SKIP: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	_exit(EXIT_SKIP);
+}
+
+void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+long env_long(const char *name, long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtol(v, NULL, 0) : def;
+}
+
+int env_transport(void)
+{
+	const char *v = getenv("KIPC_TRANSPORT");
+
+	if (!v)
+		return 0;
+	if (!strcmp(v, "dev"))
+		return KIPC_TRANSPORT_DEV;
+	if (!strcmp(v, "shm"))
+		return KIPC_TRANSPORT_SHM;
+	if (!strcmp(v, "uds"))
+		return KIPC_TRANSPORT_UDS;
+	return 0;
+}
+
+bool have_dev(void)
+{
+	struct stat st;
+
+	return stat("/dev/kipc", &st) == 0 && S_ISCHR(st.st_mode);
+}
+
+const char *new_name(void)
+{
+	static char buf[64];
+	static unsigned int n;
+
+	snprintf(buf, sizeof(buf), "kt.%d.%u", (int)getpid(), n++);
+	return buf;
+}
+
+pid_t spawn(void (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		FAIL("fork: %s", strerror(errno));
+	if (!pid) {
+		fn(arg);
+		fflush(stdout);
+		_exit(0);
+	}
+	return pid;
+}
+
+int reap(pid_t pid, int timeout_ms)
+{
+	int64_t end = now_ns() + (int64_t)timeout_ms * 1000000;
+	struct timespec pause = { 0, 2000000 };
+	int st;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0)
+			return -2;
+		if (now_ns() >= end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		nanosleep(&pause, NULL);
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % CPU_SETSIZE, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+void opts_init(struct kipc_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->size = sizeof(*o);
+}
+
+struct accept_arg {
+	struct kipc_listener *l;
+	struct kipc_conn *c;
+	int ret;
+	int timeout_ms;
+};
+
+static void *accept_thread(void *a)
+{
+	struct accept_arg *aa = a;
+
+	aa->ret = kipc_accept_timeout(aa->l, &aa->c, 0, aa->timeout_ms);
+	return NULL;
+}
+
+struct kipc_conn *accept_one(struct kipc_listener *l, int timeout_ms)
+{
+	struct kipc_conn *c = NULL;
+	int ret = kipc_accept_timeout(l, &c, 0, timeout_ms);
+
+	if (ret)
+		FAIL("kipc_accept: %s", strerror(-ret));
+	return c;
+}
+
+struct kipc_conn *connect_retry(const char *name, const struct kipc_opts *o,
+				int timeout_ms)
+{
+	int64_t end = now_ns() + (int64_t)timeout_ms * 1000000;
+	struct timespec pause = { 0, 1000000 };
+	struct kipc_conn *c;
+	int ret;
+
+	for (;;) {
+		ret = kipc_connect(name, o, &c);
+		if (!ret)
+			return c;
+		if (ret != -ENOENT || now_ns() >= end)
+			FAIL("kipc_connect(%s): %s", name, strerror(-ret));
+		nanosleep(&pause, NULL);
+	}
+}
+
+void pair_open(struct pair *p, const struct kipc_opts *lopts,
+	       const struct kipc_opts *copts)
+{
+	struct accept_arg aa = { .timeout_ms = 10000 };
+	pthread_t t;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", new_name());
+	ret = kipc_listen(p->name, lopts, &p->l);
+	if (ret)
+		FAIL("kipc_listen: %s", strerror(-ret));
+	aa.l = p->l;
+	pthread_create(&t, NULL, accept_thread, &aa);
+	ret = kipc_connect(p->name, copts, &p->c);
+	pthread_join(t, NULL);
+	if (ret)
+		FAIL("kipc_connect: %s", strerror(-ret));
+	if (aa.ret)
+		FAIL("kipc_accept: %s", strerror(-aa.ret));
+	p->s = aa.c;
+}
+
+void pair_close(struct pair *p)
+{
+	kipc_close(p->c);
+	kipc_close(p->s);
+	kipc_listener_close(p->l);
+	memset(p, 0, sizeof(*p));
+}
+
+bool ring_transport(struct kipc_conn *c)
+{
+	return kipc_transport(c) != KIPC_TRANSPORT_UDS;
+}
+
+static void reap_strays(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+int run_tests(const struct test *tests, int n, int argc, char **argv)
+{
+	int pass = 0, failed = 0, skipped = 0, num = 0, i, j, st;
+	struct timespec pause = { 0, 2000000 };
+	bool want;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Helpers of a killed test are reparented to us and reaped here. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_DFL);	/* the library must never raise it */
+	for (i = 0; i < n; i++) {
+		want = argc < 2;
+		for (j = 1; j < argc; j++)
+			if (!strcmp(argv[j], tests[i].name))
+				want = true;
+		num += want;
+	}
+	printf("TAP version 13\n1..%d\n", num);
+	printf("# transport: %s\n", getenv("KIPC_TRANSPORT") ?
+	       getenv("KIPC_TRANSPORT") : "auto");
+	num = 0;
+	for (i = 0; i < n; i++) {
+		const struct test *t = &tests[i];
+		int64_t start, end, limit;
+		pid_t pid;
+		int rc;
+
+		want = argc < 2;
+		for (j = 1; j < argc; j++)
+			if (!strcmp(argv[j], t->name))
+				want = true;
+		if (!want)
+			continue;
+		num++;
+		fflush(stdout);
+		start = now_ns();
+		limit = start + (int64_t)t->timeout_s * 1000000000;
+		pid = fork();
+		if (!pid) {
+			setpgid(0, 0);
+			t->fn();
+			fflush(stdout);
+			_exit(0);
+		}
+		setpgid(pid, pid);
+		for (;;) {
+			if (waitpid(pid, &st, WNOHANG) == pid)
+				break;
+			if (now_ns() >= limit) {
+				kill(-pid, SIGKILL);
+				waitpid(pid, &st, 0);
+				printf("# %s: timed out after %d s\n", t->name,
+				       t->timeout_s);
+				st = -1;
+				break;
+			}
+			nanosleep(&pause, NULL);
+		}
+		kill(-pid, SIGKILL);	/* helpers it left behind */
+		reap_strays();
+		end = now_ns();
+		if (st == -1)
+			rc = 1;
+		else if (WIFEXITED(st))
+			rc = WEXITSTATUS(st);
+		else {
+			printf("# %s: killed by signal %d\n", t->name,
+			       WTERMSIG(st));
+			rc = 1;
+		}
+		printf("# %s: %.2f s\n", t->name, (end - start) / 1e9);
+		if (rc == 0) {
+			pass++;
+			printf("ok %d - %s\n", num, t->name);
+		} else if (rc == EXIT_SKIP) {
+			skipped++;
+			printf("ok %d - %s # SKIP\n", num, t->name);
+		} else {
+			failed++;
+			printf("not ok %d - %s\n", num, t->name);
+		}
+	}
+	printf("# %d skipped\n", skipped);
+	printf("%d passed, %d failed\n", pass, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR MIT */
+/*
+ * A small TAP harness for the libkipc suite. Every test runs in a forked
+ * child in its own process group, under a time limit: a test that hangs
+ * (a lost wake-up, say) is killed with its helpers and fails. The output is
+ * TAP 13 and ends with the line "N passed, N failed".
+ */
+#ifndef KIPC_TEST_HARNESS_H
+#define KIPC_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kipc.h"
+
+struct test {
+	const char *name;
+	void (*fn)(void);
+	int timeout_s;
+};
+
+#define EXIT_SKIP 4
+
+void fail_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define FAIL(...)	fail_at(__FILE__, __LINE__, __VA_ARGS__)
+#define CHECK(c)	do { if (!(c)) FAIL("%s", #c); } while (0)
+#define CHECK_EQ(a, b)	do {						\
+	long long _a = (long long)(a), _b = (long long)(b);		\
+	if (_a != _b)							\
+		FAIL("%s = %lld, want %s = %lld", #a, _a, #b, _b);	\
+} while (0)
+#define CHECK_OK(a)	CHECK_EQ(a, 0)
+
+int run_tests(const struct test *tests, int n, int argc, char **argv);
+
+/* Environment */
+long env_long(const char *name, long def);
+int env_transport(void);		/* $KIPC_TRANSPORT, 0 if auto/unset */
+bool have_dev(void);			/* /dev/kipc is there */
+const char *new_name(void);		/* unique listener name, static buffer */
+int64_t now_ns(void);
+
+/* Deterministic pseudo-random numbers (xorshift64*). */
+static inline uint64_t rnd_next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Processes */
+pid_t spawn(void (*fn)(void *), void *arg);
+int reap(pid_t pid, int timeout_ms);	/* exit code, 128+sig, -1 on timeout */
+void pin_cpu(int cpu);
+
+/* A connected pair inside one process (a thread accepts). */
+struct pair {
+	struct kipc_listener *l;
+	struct kipc_conn *s;	/* server side */
+	struct kipc_conn *c;	/* client side */
+	char name[64];
+};
+
+void opts_init(struct kipc_opts *o);
+void pair_open(struct pair *p, const struct kipc_opts *lopts,
+	       const struct kipc_opts *copts);
+void pair_close(struct pair *p);
+struct kipc_conn *accept_one(struct kipc_listener *l, int timeout_ms);
+struct kipc_conn *connect_retry(const char *name, const struct kipc_opts *o,
+				int timeout_ms);
+bool ring_transport(struct kipc_conn *c);
+
+#endif

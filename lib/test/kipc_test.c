@@ -1,0 +1,2135 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * libkipc conformance suite. One run per transport: KIPC_TRANSPORT=dev, shm
+ * or uds (unset: automatic). TAP output, last line "N passed, N failed".
+ * Usage: kipc_test [TEST...]   (no argument: all tests)
+ *
+ * Sizes (environment, defaults are the issue's counts):
+ *   KIPC_TEST_MSGS     10000000  random 1 B..4 KiB messages in stream_random
+ *   KIPC_TEST_BIG      10000     4 KiB..largest messages in stream_big
+ *   KIPC_TEST_HOSTILE  100000    scribble rounds in hostile_peer
+ *   KIPC_TEST_KILLS    20        SIGKILL rounds per sigkill test
+ *   KIPC_TEST_WAKES    100000    sleeping round trips in lost_wakeup
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <liburing.h>
+
+#include "harness.h"
+#ifndef KIPC_TEST_API_ONLY
+#include "internal.h"
+#endif
+
+#define T_MS		20000	/* per-call limit: a hang fails, never stalls */
+#define POOL_SIZE	(2U << 20)
+
+static uint8_t *pool;
+
+static void pool_init(void)
+{
+	uint64_t s = 0x9E3779B97F4A7C15ULL, v;
+	size_t i;
+
+	if (pool)
+		return;
+	pool = malloc(POOL_SIZE);
+	CHECK(pool);
+	for (i = 0; i < POOL_SIZE; i += 8) {
+		v = rnd_next(&s);
+		memcpy(pool + i, &v, 8);
+	}
+}
+
+/* Message number @i of a stream: its length in [lo, hi] and its bytes. */
+struct msgspec {
+	uint32_t len;
+	const uint8_t *data;
+};
+
+static struct msgspec msg_of(uint64_t *s, uint32_t lo, uint32_t hi)
+{
+	struct msgspec m;
+	uint64_t r = rnd_next(s);
+
+	m.len = lo + (uint32_t)(r % (hi - lo + 1));
+	m.data = pool + (rnd_next(s) % (POOL_SIZE - m.len));
+	return m;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static void check_transport(struct kipc_conn *c)
+{
+	int want = env_transport();
+
+	if (!want)
+		want = have_dev() ? KIPC_TRANSPORT_DEV : KIPC_TRANSPORT_SHM;
+	CHECK_EQ(kipc_transport(c), want);
+}
+
+static void send_ok(struct kipc_conn *c, const void *b, size_t len)
+{
+	CHECK_EQ(kipc_send_timeout(c, b, len, 0, T_MS), (long)len);
+}
+
+static void recv_is(struct kipc_conn *c, const void *want, size_t len)
+{
+	static uint8_t buf[1 << 20];
+	ssize_t n = kipc_recv_timeout(c, buf, sizeof(buf), 0, T_MS);
+
+	CHECK_EQ(n, (long)len);
+	CHECK(!memcmp(buf, want, len));
+}
+
+static void recv_eos(struct kipc_conn *c)
+{
+	char buf[16];
+
+	CHECK_EQ(kipc_recv_timeout(c, buf, sizeof(buf), 0, T_MS), 0);
+}
+
+static bool dev_client(void)
+{
+	int t = env_transport();
+
+	return t == KIPC_TRANSPORT_DEV || (!t && have_dev());
+}
+
+/* ------------------------------------------------------------------ */
+
+static void t_basic(void)
+{
+	struct pair p;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+
+	pair_open(&p, NULL, NULL);
+	check_transport(p.c);
+	check_transport(p.s);
+	CHECK(kipc_transport_name(kipc_transport(p.c)));
+	CHECK(!kipc_transport_name(99));
+	send_ok(p.c, "hello", 5);
+	recv_is(p.s, "hello", 5);
+	send_ok(p.s, "world!", 6);
+	recv_is(p.c, "world!", 6);
+	CHECK_OK(kipc_peer_cred(p.c, &pid, &uid, &gid));
+	CHECK_EQ(pid, getpid());
+	CHECK_EQ(uid, geteuid());
+	CHECK_EQ(gid, getegid());
+	CHECK_OK(kipc_peer_cred(p.s, &pid, NULL, NULL));
+	CHECK_EQ(pid, getpid());
+	CHECK(kipc_msg_max(p.c) >= 4096 / 2 - 8);
+	CHECK(kipc_fd(p.c) >= 0);
+	CHECK(kipc_listener_fd(p.l) >= 0);
+	pair_close(&p);
+}
+
+struct name_arg {
+	char name[64];
+	long n;
+	int mode;
+	uint32_t ring;
+};
+
+static void peer_cred_child(void *a)
+{
+	struct name_arg *na = a;
+	struct kipc_conn *c = connect_retry(na->name, NULL, T_MS);
+	pid_t pid, me = getpid();
+
+	CHECK_OK(kipc_peer_cred(c, &pid, NULL, NULL));
+	CHECK_EQ(pid, getppid());
+	send_ok(c, &me, sizeof(me));
+	recv_eos(c);
+	kipc_close(c);
+}
+
+static void t_peer_cred(void)
+{
+	struct kipc_listener *l;
+	struct name_arg na;
+	struct kipc_conn *s;
+	pid_t child, pid;
+	uid_t uid;
+	gid_t gid;
+
+	snprintf(na.name, sizeof(na.name), "%s", new_name());
+	CHECK_OK(kipc_listen(na.name, NULL, &l));
+	child = spawn(peer_cred_child, &na);
+	s = accept_one(l, T_MS);
+	CHECK_OK(kipc_peer_cred(s, &pid, &uid, &gid));
+	CHECK_EQ(pid, child);
+	CHECK_EQ(uid, geteuid());
+	CHECK_EQ(gid, getegid());
+	recv_is(s, &child, sizeof(child));
+	kipc_close(s);
+	kipc_listener_close(l);
+	CHECK_EQ(reap(child, T_MS), 0);
+}
+
+/* Every length from 1 B up, plus the edges up to the largest, in order. */
+static void t_order_boundaries(void)
+{
+	static uint32_t lens[4096];
+	static uint8_t buf[1 << 20];
+	size_t head = 0, tail = 0, i, nl = 0;
+	struct pair p;
+	uint32_t max, extra[] = { 511, 512, 513, 1023, 1024, 4095, 4096, 4097 };
+	ssize_t n;
+
+	pool_init();
+	pair_open(&p, NULL, NULL);
+	max = (uint32_t)kipc_msg_max(p.c);
+	for (i = 1; i <= 300; i++)
+		lens[nl++] = (uint32_t)i;
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		if (extra[i] <= max)
+			lens[nl++] = extra[i];
+	lens[nl++] = max - 1;
+	lens[nl++] = max;
+	lens[nl++] = 7;
+	/* Message k carries pool[k ...]: content tells boundaries and order. */
+	while (tail < nl) {
+		while (head < nl) {
+			n = kipc_send(p.c, pool + head, lens[head], KIPC_NONBLOCK);
+			if (n == -EAGAIN)
+				break;
+			CHECK_EQ(n, (long)lens[head]);
+			head++;
+		}
+		CHECK(tail < head);
+		while (tail < head) {
+			n = kipc_recv_timeout(p.s, buf, sizeof(buf), 0, T_MS);
+			CHECK_EQ(n, (long)lens[tail]);
+			CHECK(!memcmp(buf, pool + tail, lens[tail]));
+			tail++;
+		}
+	}
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), -EAGAIN);
+	pair_close(&p);
+}
+
+static void t_bad_args(void)
+{
+	struct { struct kipc_opts o; char tail[16]; } big;
+	struct kipc_listener *l;
+	struct kipc_conn *c;
+	struct kipc_opts o;
+	const void *cp;
+	struct pair p;
+	char name[80];
+	void *vp;
+
+	CHECK_EQ(kipc_listen(NULL, NULL, &l), -EINVAL);
+	CHECK_EQ(kipc_listen("", NULL, &l), -EINVAL);
+	CHECK_EQ(kipc_listen("a b", NULL, &l), -EINVAL);
+	CHECK_EQ(kipc_listen("a\x7f", NULL, &l), -EINVAL);
+	CHECK_EQ(kipc_listen("ok", NULL, NULL), -EINVAL);
+	memset(name, 'x', 64);
+	name[64] = 0;
+	CHECK_EQ(kipc_listen(name, NULL, &l), -EINVAL);
+	CHECK_EQ(kipc_connect(name, NULL, &c), -EINVAL);
+	CHECK_EQ(kipc_connect("", NULL, &c), -EINVAL);
+	snprintf(name, 64, "%s", new_name());	/* 63 bytes: the longest */
+	memset(name + strlen(name), 'y', 63 - strlen(name));
+	name[63] = 0;
+	CHECK_OK(kipc_listen(name, NULL, &l));
+	kipc_listener_close(l);
+
+	opts_init(&o);
+	o.size = 0;
+	CHECK_EQ(kipc_listen(new_name(), &o, &l), -EINVAL);
+	o.size = sizeof(o) - 1;
+	CHECK_EQ(kipc_listen(new_name(), &o, &l), -EINVAL);
+#define BAD_OPT(field, val) do {					\
+		opts_init(&o);						\
+		o.field = val;						\
+		CHECK_EQ(kipc_listen(new_name(), &o, &l), -EINVAL);	\
+		CHECK_EQ(kipc_connect(new_name(), &o, &c), -EINVAL);	\
+	} while (0)
+	BAD_OPT(flags, 1);
+	BAD_OPT(transport, 9);
+	BAD_OPT(ring_bytes, 5000);
+	BAD_OPT(ring_bytes, 2048);
+	BAD_OPT(mode, 01000);
+	BAD_OPT(backlog, -1);
+	BAD_OPT(wait_policy, 7);
+	BAD_OPT(timeout_ms, -1);
+	memset(&big, 0, sizeof(big));
+	big.o.size = sizeof(big);
+	CHECK_OK(kipc_listen(new_name(), &big.o, &l));
+	kipc_listener_close(l);
+	big.tail[3] = 1;
+	CHECK_EQ(kipc_listen(new_name(), &big.o, &l), -E2BIG);
+
+	pair_open(&p, NULL, NULL);
+	CHECK_EQ(kipc_send(NULL, "x", 1, 0), -EINVAL);
+	CHECK_EQ(kipc_send(p.c, NULL, 1, 0), -EINVAL);
+	CHECK_EQ(kipc_send(p.c, "x", 0, 0), -EINVAL);
+	CHECK_EQ(kipc_send(p.c, "x", 1, 0x100), -EINVAL);
+	CHECK_EQ(kipc_recv(p.s, name, sizeof(name), KIPC_MORE), -EINVAL);
+	CHECK_EQ(kipc_recv(p.s, NULL, 10, 0), -EINVAL);
+	CHECK_EQ(kipc_recv(NULL, name, 10, 0), -EINVAL);
+	CHECK_EQ(kipc_peek(p.s, NULL, 0), -EINVAL);
+	CHECK_EQ(kipc_peek(p.s, &cp, KIPC_MORE), -EINVAL);
+	CHECK_EQ(kipc_release(p.s), -EINVAL);
+	CHECK_EQ(kipc_commit(p.c, 1, 0), -EINVAL);
+	CHECK_EQ(kipc_reserve(p.c, 0, &vp, 0), -EINVAL);
+	CHECK_EQ(kipc_reserve(p.c, 1, NULL, 0), -EINVAL);
+	CHECK_EQ(kipc_reserve(p.c, 1, &vp, KIPC_MORE), -EINVAL);
+	CHECK_EQ(kipc_flush(p.c, KIPC_NONBLOCK), -EINVAL);
+	CHECK_EQ(kipc_set_wait(p.c, 9, 0), -EINVAL);
+	CHECK_EQ(kipc_set_wait(NULL, 0, 0), -EINVAL);
+	CHECK_EQ(kipc_fd(NULL), -EINVAL);
+	CHECK_EQ(kipc_peer_cred(NULL, NULL, NULL, NULL), -EINVAL);
+	CHECK_EQ(kipc_transport(NULL), -EINVAL);
+	CHECK_EQ(kipc_msg_max(NULL), -EINVAL);
+	CHECK_EQ(kipc_accept(p.l, NULL, 0), -EINVAL);
+	CHECK_EQ(kipc_accept(p.l, &c, 0x10), -EINVAL);
+	CHECK_EQ(kipc_listener_fd(NULL), -EINVAL);
+	CHECK_EQ(kipc_prep_poll(NULL, p.c, POLLIN), -EINVAL);
+	CHECK_EQ(kipc_prep_kick(NULL, p.c), -EINVAL);
+	CHECK(kipc_strerror(-EBADMSG) && kipc_strerror(12345));
+	kipc_close(NULL);
+	kipc_listener_close(NULL);
+	/* Still fine after all that. */
+	send_ok(p.c, "z", 1);
+	recv_is(p.s, "z", 1);
+	pair_close(&p);
+
+	setenv("KIPC_TRANSPORT", "bogus", 1);
+	CHECK_EQ(kipc_listen(new_name(), NULL, &l), -EINVAL);
+	CHECK_EQ(kipc_connect(new_name(), NULL, &c), -EINVAL);
+}
+
+static void t_env_transport(void)
+{
+	struct kipc_opts o;
+	struct pair p;
+
+	setenv("KIPC_TRANSPORT", "uds", 1);
+	pair_open(&p, NULL, NULL);
+	CHECK_EQ(kipc_transport(p.c), KIPC_TRANSPORT_UDS);
+	pair_close(&p);
+	setenv("KIPC_TRANSPORT", "shm", 1);
+	pair_open(&p, NULL, NULL);
+	CHECK_EQ(kipc_transport(p.c), KIPC_TRANSPORT_SHM);
+	pair_close(&p);
+	/* The option wins over the environment. */
+	setenv("KIPC_TRANSPORT", "uds", 1);
+	opts_init(&o);
+	o.transport = KIPC_TRANSPORT_SHM;
+	pair_open(&p, &o, &o);
+	CHECK_EQ(kipc_transport(p.c), KIPC_TRANSPORT_SHM);
+	pair_close(&p);
+	setenv("KIPC_TRANSPORT", "auto", 1);
+	pair_open(&p, NULL, NULL);
+	CHECK_EQ(kipc_transport(p.c), have_dev() ? KIPC_TRANSPORT_DEV :
+						    KIPC_TRANSPORT_SHM);
+	pair_close(&p);
+}
+
+static void t_noent(void)
+{
+	struct kipc_conn *c;
+
+	CHECK_EQ(kipc_connect(new_name(), NULL, &c), -ENOENT);
+}
+
+static void t_addrinuse(void)
+{
+	struct kipc_listener *a, *b;
+	const char *n = new_name();
+
+	CHECK_OK(kipc_listen(n, NULL, &a));
+	CHECK_EQ(kipc_listen(n, NULL, &b), -EADDRINUSE);
+	kipc_listener_close(a);
+	CHECK_OK(kipc_listen(n, NULL, &b));	/* the name died with it */
+	kipc_listener_close(b);
+}
+
+static void t_msgsize(void)
+{
+	static uint8_t buf[1 << 20];
+	const void *q;
+	struct pair p;
+	ssize_t max;
+
+	pool_init();
+	pair_open(&p, NULL, NULL);
+	max = kipc_msg_max(p.c);
+	CHECK(max > 0);
+	CHECK_EQ(kipc_send(p.c, pool, (size_t)max + 1, 0), -EMSGSIZE);
+	CHECK_EQ(kipc_send(p.c, pool, SIZE_MAX, 0), -EMSGSIZE);
+	CHECK_EQ(kipc_reserve(p.c, (size_t)max + 1, (void **)&q, 0), -EMSGSIZE);
+	send_ok(p.c, pool, (size_t)max);	/* the largest fits an empty ring */
+	CHECK_EQ(kipc_recv(p.s, buf, (size_t)max - 1, 0), -EMSGSIZE);
+	CHECK_EQ(kipc_recv(p.s, buf, 1, 0), -EMSGSIZE);
+	CHECK_EQ(kipc_peek(p.s, &q, 0), max);	/* still there */
+	CHECK(!memcmp(q, pool, (size_t)max));
+	CHECK_EQ(kipc_recv(p.s, buf, (size_t)max, 0), max);
+	CHECK(!memcmp(buf, pool, (size_t)max));
+
+	send_ok(p.c, pool + 1, 100);
+	send_ok(p.c, pool + 2, 10);
+	CHECK_EQ(kipc_recv(p.s, buf, 50, 0), -EMSGSIZE);
+	CHECK_EQ(kipc_recv(p.s, buf, 200, 0), 100);
+	CHECK(!memcmp(buf, pool + 1, 100));
+	CHECK_EQ(kipc_recv(p.s, buf, 10, 0), 10);
+	CHECK(!memcmp(buf, pool + 2, 10));
+	pair_close(&p);
+}
+
+static void t_full_ring(void)
+{
+	uint8_t buf[64];
+	uint64_t sent = 0, got = 0, seq;
+	struct pair p;
+	int64_t t0;
+	ssize_t n;
+	int tries;
+
+	pair_open(&p, NULL, NULL);
+	for (;;) {
+		memcpy(buf, &sent, 8);
+		n = kipc_send(p.c, buf, 64, KIPC_NONBLOCK);
+		if (n != 64)
+			break;
+		CHECK(++sent < 10000000);
+	}
+	CHECK_EQ(n, -EAGAIN);
+	if (ring_transport(p.c))	/* 64 KiB ring, 72 B records */
+		CHECK(sent >= 65536 / 72 - 1 && sent <= 65536 / 72);
+	CHECK_EQ(kipc_send_timeout(p.c, buf, 64, 0, 0), -ETIMEDOUT);
+	t0 = now_ns();
+	CHECK_EQ(kipc_send_timeout(p.c, buf, 64, 0, 50), -ETIMEDOUT);
+	CHECK(now_ns() - t0 >= 45000000);
+	if (ring_transport(p.c))
+		CHECK_EQ(kipc_reserve_timeout(p.c, 64, (void **)&n, 0, 20),
+			 -ETIMEDOUT);
+	/* Room comes back as the receiver takes messages. */
+	for (tries = 0;; tries++) {
+		CHECK(tries < 4);
+		CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), 0), 64);
+		memcpy(&seq, buf, 8);
+		CHECK_EQ(seq, got);
+		got++;
+		memcpy(buf, &sent, 8);
+		if (kipc_send(p.c, buf, 64, KIPC_NONBLOCK) == 64)
+			break;
+	}
+	sent++;
+	while (got < sent) {
+		CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), 64);
+		memcpy(&seq, buf, 8);
+		CHECK_EQ(seq, got);
+		got++;
+	}
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), -EAGAIN);
+	pair_close(&p);
+}
+
+static void t_empty_ring(void)
+{
+	const void *q;
+	struct pair p;
+	char buf[8];
+	int64_t t0;
+
+	pair_open(&p, NULL, NULL);
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), -EAGAIN);
+	CHECK_EQ(kipc_peek(p.s, &q, KIPC_NONBLOCK), -EAGAIN);
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, 0), -ETIMEDOUT);
+	t0 = now_ns();
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, 50), -ETIMEDOUT);
+	CHECK(now_ns() - t0 >= 45000000 && now_ns() - t0 < 2000000000);
+	CHECK_EQ(kipc_peek_timeout(p.c, &q, 0, 30), -ETIMEDOUT);
+	CHECK_EQ(kipc_accept(p.l, &p.c, KIPC_NONBLOCK), -EAGAIN);
+	t0 = now_ns();
+	CHECK_EQ(kipc_accept_timeout(p.l, &p.c, 0, 30), -ETIMEDOUT);
+	CHECK(now_ns() - t0 >= 25000000);
+	/* Each wait policy times out the same way. */
+	CHECK_OK(kipc_set_wait(p.s, KIPC_WAIT_SPIN, 0));
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, 20), -ETIMEDOUT);
+	CHECK_OK(kipc_set_wait(p.s, KIPC_WAIT_SLEEP, 0));
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, 20), -ETIMEDOUT);
+	send_ok(p.c, "a", 1);
+	recv_is(p.s, "a", 1);
+	pair_close(&p);
+}
+
+static void t_zero_copy(void)
+{
+	const void *q, *q2;
+	uint8_t buf[256];
+	struct pair p;
+	void *w;
+	int i;
+
+	pool_init();
+	pair_open(&p, NULL, NULL);
+	CHECK_OK(kipc_reserve(p.c, 100, &w, 0));
+	memcpy(w, pool, 100);
+	CHECK_OK(kipc_commit(p.c, 100, 0));
+	CHECK_EQ(kipc_peek_timeout(p.s, &q, 0, T_MS), 100);
+	CHECK(!memcmp(q, pool, 100));
+	CHECK_EQ(kipc_peek(p.s, &q2, 0), 100);	/* the same one again */
+	CHECK(q == q2);
+	CHECK_OK(kipc_release(p.s));
+	CHECK_EQ(kipc_release(p.s), -EINVAL);
+
+	/* Commit less than reserved. */
+	CHECK_OK(kipc_reserve(p.c, 1000, &w, 0));
+	memcpy(w, pool + 5, 10);
+	CHECK_OK(kipc_commit(p.c, 10, 0));
+	CHECK_EQ(kipc_peek_timeout(p.s, &q, 0, T_MS), 10);
+	CHECK(!memcmp(q, pool + 5, 10));
+	/* recv after peek takes the same message. */
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), 0), 10);
+	CHECK(!memcmp(buf, pool + 5, 10));
+
+	/* Cancel, and commit past the reservation. */
+	CHECK_OK(kipc_reserve(p.c, 50, &w, 0));
+	CHECK_OK(kipc_commit(p.c, 0, 0));
+	CHECK_EQ(kipc_commit(p.c, 0, 0), -EINVAL);
+	CHECK_OK(kipc_reserve(p.c, 10, &w, 0));
+	CHECK_EQ(kipc_commit(p.c, 11, 0), -EINVAL);
+	memcpy(w, pool + 7, 10);
+	CHECK_OK(kipc_commit(p.c, 10, 0));
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, T_MS), 10);
+	CHECK(!memcmp(buf, pool + 7, 10));
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), -EAGAIN);
+
+	/* Several commits, one publication. */
+	for (i = 0; i < 3; i++) {
+		CHECK_OK(kipc_reserve(p.c, 20, &w, 0));
+		memcpy(w, pool + 100 + i, 20);
+		CHECK_OK(kipc_commit(p.c, 20, KIPC_MORE));
+	}
+	CHECK_EQ(kipc_send(p.c, pool + 200, 30, KIPC_MORE), 30);
+	if (ring_transport(p.c))
+		CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK),
+			 -EAGAIN);
+	CHECK_OK(kipc_flush(p.c, 0));
+	for (i = 0; i < 3; i++) {
+		CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, T_MS), 20);
+		CHECK(!memcmp(buf, pool + 100 + i, 20));
+	}
+	recv_is(p.s, pool + 200, 30);
+
+	/* KIPC_NOKICK publishes; flush says whether a doorbell is owed. */
+	CHECK_EQ(kipc_send(p.c, "nk", 2, KIPC_NOKICK), 2);
+	recv_is(p.s, "nk", 2);
+	i = kipc_flush(p.c, KIPC_NOKICK);
+	CHECK(i == 0 || i == 1);
+	CHECK_OK(kipc_flush(p.c, 0));
+
+	/* The largest message in place. */
+	CHECK_OK(kipc_reserve(p.c, (size_t)kipc_msg_max(p.c), &w, 0));
+	memcpy(w, pool, (size_t)kipc_msg_max(p.c));
+	CHECK_OK(kipc_commit(p.c, (size_t)kipc_msg_max(p.c), 0));
+	CHECK_EQ(kipc_peek_timeout(p.s, &q, 0, T_MS), kipc_msg_max(p.c));
+	CHECK(!memcmp(q, pool, (size_t)kipc_msg_max(p.c)));
+	CHECK_OK(kipc_release(p.s));
+	pair_close(&p);
+}
+
+static void eos_child(void *a)
+{
+	struct name_arg *na = a;
+	struct kipc_conn *c = connect_retry(na->name, NULL, T_MS);
+	long i;
+
+	for (i = 0; i < na->n; i++)
+		CHECK_EQ(kipc_send_timeout(c, &i, sizeof(i),
+					   i >= na->n - 3 ? KIPC_MORE : 0, T_MS),
+			 (long)sizeof(i));
+	/* The last three are only committed: close publishes them. */
+	kipc_close(c);
+}
+
+static void t_eos(void)
+{
+	struct kipc_listener *l;
+	struct name_arg na = { .n = 100 };
+	struct kipc_conn *s;
+	const void *q;
+	long i, v;
+	pid_t child;
+	int k;
+
+	snprintf(na.name, sizeof(na.name), "%s", new_name());
+	CHECK_OK(kipc_listen(na.name, NULL, &l));
+	child = spawn(eos_child, &na);
+	s = accept_one(l, T_MS);
+	CHECK_EQ(reap(child, T_MS), 0);		/* gone before we read */
+	for (i = 0; i < na.n; i++) {
+		CHECK_EQ(kipc_recv_timeout(s, &v, sizeof(v), 0, T_MS),
+			 (long)sizeof(v));
+		CHECK_EQ(v, i);
+	}
+	recv_eos(s);
+	recv_eos(s);
+	CHECK_EQ(kipc_peek_timeout(s, &q, 0, T_MS), 0);
+	CHECK_EQ(kipc_recv(s, &v, sizeof(v), KIPC_NONBLOCK), 0);
+	for (k = 0; k < 100000; k++) {
+		v = kipc_send(s, &k, sizeof(k), KIPC_NONBLOCK);
+		if (v == -EPIPE)
+			break;
+		CHECK_EQ(v, (long)sizeof(k));
+	}
+	CHECK_EQ(v, -EPIPE);
+	kipc_close(s);
+	kipc_listener_close(l);
+}
+
+/* Sending to a closed peer: -EPIPE, and no SIGPIPE (the harness left
+ * SIGPIPE at its default, fatal disposition).
+ */
+static void t_epipe(void)
+{
+	uint8_t buf[512] = { 0 };
+	struct pair p;
+	ssize_t n = 0;
+	long k;
+
+	pair_open(&p, NULL, NULL);
+	kipc_close(p.s);
+	p.s = NULL;
+	for (k = 0; k < 1000000; k++) {
+		n = kipc_send_timeout(p.c, buf, sizeof(buf), 0, T_MS);
+		if (n != (ssize_t)sizeof(buf))
+			break;
+	}
+	CHECK_EQ(n, -EPIPE);
+	CHECK_EQ(kipc_send(p.c, buf, 1, 0), -EPIPE);
+	CHECK_EQ(kipc_reserve(p.c, 1, (void **)&n, 0), -EPIPE);
+	recv_eos(p.c);
+	pair_close(&p);
+}
+
+struct delayed {
+	struct kipc_conn *c;
+	int ms;
+	int what;	/* 0 send one message, 1 drain, 2 close */
+};
+
+static void *delayed_thread(void *a)
+{
+	struct delayed *d = a;
+	uint8_t buf[65536];
+
+	sleep_ms(d->ms);
+	if (d->what == 0)
+		CHECK_EQ(kipc_send(d->c, "ping", 4, 0), 4);
+	else if (d->what == 1)
+		while (kipc_recv(d->c, buf, sizeof(buf), KIPC_NONBLOCK) > 0)
+			;
+	else
+		kipc_close(d->c);
+	return NULL;
+}
+
+static void t_poll(void)
+{
+	struct delayed d = { .ms = 30 };
+	struct pollfd pf;
+	struct epoll_event ev;
+	struct pair p;
+	pthread_t t;
+	char buf[16];
+	int ep;
+
+	pair_open(&p, NULL, NULL);
+	pf.fd = kipc_fd(p.s);
+	pf.events = (short)kipc_poll_events(p.s, POLLIN);
+	CHECK(pf.fd >= 0);
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), -EAGAIN);
+	CHECK_EQ(poll(&pf, 1, 0), 0);
+	d.c = p.c;
+	pthread_create(&t, NULL, delayed_thread, &d);
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	pthread_join(t, NULL);
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), 4);
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), -EAGAIN);
+	CHECK_EQ(poll(&pf, 1, 0), 0);	/* the level was reset */
+
+	ep = epoll_create1(0);
+	ev.events = (uint32_t)pf.events;
+	ev.data.u64 = 1;
+	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, pf.fd, &ev));
+	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 0);
+	pthread_create(&t, NULL, delayed_thread, &d);
+	CHECK_EQ(epoll_wait(ep, &ev, 1, T_MS), 1);
+	pthread_join(t, NULL);
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), 4);
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), -EAGAIN);
+
+	/* Hang-up makes it ready too, and recv then says end-of-stream. */
+	d.what = 2;
+	pthread_create(&t, NULL, delayed_thread, &d);
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	pthread_join(t, NULL);
+	p.c = NULL;
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), 0);
+	close(ep);
+	pair_close(&p);
+}
+
+static void t_poll_out(void)
+{
+	struct delayed d = { .ms = 30, .what = 1 };
+	uint8_t buf[64] = { 0 };
+	struct pollfd pf;
+	struct pair p;
+	pthread_t t;
+
+	pair_open(&p, NULL, NULL);
+	pf.fd = kipc_fd(p.c);
+	pf.events = (short)kipc_poll_events(p.c, POLLOUT);
+	while (kipc_send(p.c, buf, sizeof(buf), KIPC_NONBLOCK) == sizeof(buf))
+		;
+	CHECK_EQ(kipc_send(p.c, buf, sizeof(buf), KIPC_NONBLOCK), -EAGAIN);
+	CHECK_EQ(poll(&pf, 1, 0), 0);
+	d.c = p.s;
+	pthread_create(&t, NULL, delayed_thread, &d);
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	pthread_join(t, NULL);
+	CHECK_EQ(kipc_send(p.c, buf, sizeof(buf), KIPC_NONBLOCK), 64);
+	pair_close(&p);
+}
+
+static void listener_child(void *a)
+{
+	struct name_arg *na = a;
+	struct kipc_conn *c = connect_retry(na->name, NULL, T_MS);
+
+	send_ok(c, "hi", 2);
+	recv_eos(c);
+	kipc_close(c);
+}
+
+static void t_listener_fd(void)
+{
+	struct kipc_listener *l;
+	struct kipc_conn *s = NULL;
+	struct name_arg na;
+	struct pollfd pf;
+	pid_t child;
+	int ret, i;
+
+	snprintf(na.name, sizeof(na.name), "%s", new_name());
+	CHECK_OK(kipc_listen(na.name, NULL, &l));
+	pf.fd = kipc_listener_fd(l);
+	pf.events = POLLIN;
+	CHECK_EQ(poll(&pf, 1, 0), 0);
+	CHECK_EQ(kipc_accept(l, &s, KIPC_NONBLOCK), -EAGAIN);
+	child = spawn(listener_child, &na);
+	/* A handshake step may make it readable without a connection yet. */
+	for (i = 0;; i++) {
+		CHECK(i < 100);
+		CHECK_EQ(poll(&pf, 1, T_MS), 1);
+		ret = kipc_accept(l, &s, KIPC_NONBLOCK);
+		if (!ret)
+			break;
+		CHECK_EQ(ret, -EAGAIN);
+	}
+	recv_is(s, "hi", 2);
+	kipc_close(s);
+	CHECK_EQ(reap(child, T_MS), 0);
+	kipc_listener_close(l);
+}
+
+static void t_uring(void)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct __kernel_timespec ts = { .tv_sec = 20 };
+	struct __kernel_timespec zero = { 0 };
+	struct io_uring ring;
+	struct pair p;
+	char buf[16];
+	int ret;
+
+	ret = io_uring_queue_init(8, &ring, 0);
+	if (ret)
+		skip("io_uring unavailable: %s", strerror(-ret));
+	pair_open(&p, NULL, NULL);
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), -EAGAIN);
+	sqe = io_uring_get_sqe(&ring);
+	CHECK_OK(kipc_prep_poll(sqe, p.s, POLLIN));
+	io_uring_sqe_set_data64(sqe, 7);
+	CHECK_EQ(io_uring_submit(&ring), 1);
+	CHECK(io_uring_wait_cqe_timeout(&ring, &cqe, &zero) < 0);
+	send_ok(p.c, "uring", 5);
+	CHECK_OK(io_uring_wait_cqe_timeout(&ring, &cqe, &ts));
+	CHECK_EQ(cqe->user_data, 7);
+	CHECK(cqe->res > 0 && (cqe->res & POLLIN));
+	io_uring_cqe_seen(&ring, cqe);
+	recv_is(p.s, "uring", 5);
+
+	sqe = io_uring_get_sqe(&ring);
+	ret = kipc_prep_kick(sqe, p.c);
+	if (kipc_transport(p.c) == KIPC_TRANSPORT_DEV) {
+		CHECK_OK(ret);
+		io_uring_sqe_set_data64(sqe, 8);
+		CHECK_EQ(io_uring_submit(&ring), 1);
+		CHECK_OK(io_uring_wait_cqe_timeout(&ring, &cqe, &ts));
+		CHECK_EQ(cqe->user_data, 8);
+		CHECK_EQ(cqe->res, 0);
+		io_uring_cqe_seen(&ring, cqe);
+	} else {
+		CHECK_EQ(ret, -EOPNOTSUPP);
+		io_uring_prep_nop(sqe);
+		CHECK_EQ(io_uring_submit(&ring), 1);
+		CHECK_OK(io_uring_wait_cqe_timeout(&ring, &cqe, &ts));
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	pair_close(&p);
+	io_uring_queue_exit(&ring);
+}
+
+/* A doorbell withheld by KIPC_NOKICK and rung through io_uring (dev) or
+ * kipc_flush(): the sleeping receiver wakes either way.
+ */
+struct sleeper {
+	struct kipc_conn *c;
+	ssize_t n;
+};
+
+static void *sleeper_thread(void *a)
+{
+	struct sleeper *s = a;
+	char buf[16];
+
+	s->n = kipc_recv_timeout(s->c, buf, sizeof(buf), 0, T_MS);
+	return NULL;
+}
+
+static void t_nokick(void)
+{
+	struct __kernel_timespec ts = { .tv_sec = 20 };
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	struct sleeper sl;
+	struct kipc_opts o;
+	struct pair p;
+	pthread_t t;
+	int owed, round;
+
+	opts_init(&o);
+	o.wait_policy = KIPC_WAIT_SLEEP;
+	pair_open(&p, &o, &o);
+	if (!ring_transport(p.c))
+		skip("uds has no doorbell");
+	CHECK_OK(io_uring_queue_init(4, &ring, 0));
+	for (round = 0; round < 2; round++) {
+		sl.c = p.s;
+		pthread_create(&t, NULL, sleeper_thread, &sl);
+		sleep_ms(50);	/* let it fall asleep (not needed for correctness) */
+		CHECK_EQ(kipc_send(p.c, "x", 1, KIPC_NOKICK), 1);
+		owed = kipc_flush(p.c, KIPC_NOKICK);
+		CHECK(owed == 0 || owed == 1);
+		if (owed && round == 0 &&
+		    kipc_transport(p.c) == KIPC_TRANSPORT_DEV) {
+			CHECK_OK(kipc_prep_kick(io_uring_get_sqe(&ring), p.c));
+			CHECK_EQ(io_uring_submit(&ring), 1);
+			CHECK_OK(io_uring_wait_cqe_timeout(&ring, &cqe, &ts));
+			CHECK_EQ(cqe->res, 0);
+			io_uring_cqe_seen(&ring, cqe);
+		} else if (owed) {
+			CHECK_EQ(kipc_send(p.c, "y", 1, KIPC_NOKICK), 1);
+			CHECK_OK(kipc_flush(p.c, 0));	/* rings the owed kick */
+		}
+		pthread_join(t, NULL);
+		CHECK_EQ(sl.n, 1);
+		while (kipc_recv(p.s, &sl, 1, KIPC_NONBLOCK) > 0)
+			;
+	}
+	io_uring_queue_exit(&ring);
+	pair_close(&p);
+}
+
+/* Ping-pong between processes under a given wait policy. */
+struct pp_arg {
+	char name[64];
+	long n;
+	int policy;
+	unsigned int spin_ns;
+	uint32_t ring;
+};
+
+static void pingpong_child(void *a)
+{
+	struct pp_arg *pa = a;
+	struct kipc_opts o;
+	struct kipc_conn *c;
+	uint8_t buf[512];
+	ssize_t n;
+	long i;
+
+	opts_init(&o);
+	o.wait_policy = pa->policy;
+	o.spin_ns = pa->spin_ns;
+	c = connect_retry(pa->name, &o, T_MS);
+	for (i = 0; i < pa->n; i++) {
+		n = kipc_recv_timeout(c, buf, sizeof(buf), 0, T_MS);
+		if (n <= 0)
+			FAIL("round trip %ld: recv %zd (%s)", i, n,
+			     strerror((int)-n));
+		CHECK_EQ(kipc_send_timeout(c, buf, (size_t)n, 0, T_MS), n);
+	}
+	recv_eos(c);
+	kipc_close(c);
+}
+
+static void pingpong(long n, int policy, unsigned int spin_ns)
+{
+	struct kipc_listener *l;
+	struct pp_arg pa = { .n = n, .policy = policy, .spin_ns = spin_ns };
+	struct kipc_opts o;
+	struct kipc_conn *s;
+	uint8_t buf[512], got[512];
+	pid_t child;
+	ssize_t r;
+	long i;
+
+	pool_init();
+	snprintf(pa.name, sizeof(pa.name), "%s", new_name());
+	opts_init(&o);
+	o.wait_policy = policy;
+	o.spin_ns = spin_ns;
+	CHECK_OK(kipc_listen(pa.name, &o, &l));
+	child = spawn(pingpong_child, &pa);
+	s = accept_one(l, T_MS);
+	for (i = 0; i < n; i++) {
+		size_t len = 1 + (size_t)i % 500;
+
+		memcpy(buf, pool + i % 4096, len);
+		CHECK_EQ(kipc_send_timeout(s, buf, len, 0, T_MS), (long)len);
+		r = kipc_recv_timeout(s, got, sizeof(got), 0, T_MS);
+		if (r != (ssize_t)len)
+			FAIL("round trip %ld: recv %zd (%s)", i, r,
+			     strerror((int)-r));
+		CHECK(!memcmp(got, buf, len));
+	}
+	kipc_close(s);
+	kipc_listener_close(l);
+	CHECK_EQ(reap(child, T_MS), 0);
+}
+
+static void t_wait_policies(void)
+{
+	pingpong(3000, KIPC_WAIT_SPIN_SLEEP, 0);
+	pingpong(3000, KIPC_WAIT_SPIN, 0);
+	pingpong(3000, KIPC_WAIT_SLEEP, 0);
+}
+
+/* One sending and one receiving thread on each end, no lock. */
+struct dir_arg {
+	struct kipc_conn *c;
+	long n;
+	uint64_t seed;
+};
+
+static void *dir_sender(void *a)
+{
+	struct dir_arg *d = a;
+	uint64_t s = d->seed;
+	struct msgspec m;
+	void *w;
+	long i;
+
+	for (i = 0; i < d->n; i++) {
+		m = msg_of(&s, 1, 600);
+		if (i & 1) {
+			CHECK_EQ(kipc_send_timeout(d->c, m.data, m.len, 0, T_MS),
+				 (long)m.len);
+		} else {
+			CHECK_OK(kipc_reserve_timeout(d->c, m.len, &w, 0, T_MS));
+			memcpy(w, m.data, m.len);
+			CHECK_OK(kipc_commit(d->c, m.len, 0));
+		}
+	}
+	return NULL;
+}
+
+static void *dir_receiver(void *a)
+{
+	struct dir_arg *d = a;
+	uint64_t s = d->seed;
+	struct msgspec m;
+	uint8_t buf[600];
+	const void *q;
+	ssize_t n;
+	long i;
+
+	for (i = 0; i < d->n; i++) {
+		m = msg_of(&s, 1, 600);
+		if (i & 1) {
+			n = kipc_recv_timeout(d->c, buf, sizeof(buf), 0, T_MS);
+			CHECK_EQ(n, (long)m.len);
+			CHECK(!memcmp(buf, m.data, m.len));
+		} else {
+			n = kipc_peek_timeout(d->c, &q, 0, T_MS);
+			CHECK_EQ(n, (long)m.len);
+			CHECK(!memcmp(q, m.data, m.len));
+			CHECK_OK(kipc_release(d->c));
+		}
+	}
+	return NULL;
+}
+
+static void t_threads(void)
+{
+	struct dir_arg d[4];
+	struct kipc_opts o;
+	struct pair p;
+	pthread_t t[4];
+	int policy, i;
+
+	pool_init();
+	for (policy = KIPC_WAIT_SPIN_SLEEP; policy <= KIPC_WAIT_SLEEP; policy += 2) {
+		opts_init(&o);
+		o.ring_bytes = 4096;
+		o.wait_policy = policy;
+		o.spin_ns = 2000;
+		pair_open(&p, &o, &o);
+		d[0] = (struct dir_arg){ p.c, 100000, 1 };
+		d[1] = (struct dir_arg){ p.s, 100000, 1 };
+		d[2] = (struct dir_arg){ p.s, 100000, 2 };
+		d[3] = (struct dir_arg){ p.c, 100000, 2 };
+		pthread_create(&t[0], NULL, dir_sender, &d[0]);
+		pthread_create(&t[1], NULL, dir_receiver, &d[1]);
+		pthread_create(&t[2], NULL, dir_sender, &d[2]);
+		pthread_create(&t[3], NULL, dir_receiver, &d[3]);
+		for (i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+		pair_close(&p);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Streams, checked byte for byte against the sender's generator        */
+
+static void stream_sender(void *a)
+{
+	struct name_arg *na = a;
+	struct kipc_opts o;
+	struct kipc_conn *c;
+	uint64_t s = 12345;
+	uint32_t lo = 1, hi = 4096, max;
+	struct msgspec m;
+	void *w;
+	long i;
+
+	opts_init(&o);
+	c = connect_retry(na->name, &o, T_MS);
+	pin_cpu(1);
+	max = (uint32_t)kipc_msg_max(c);
+	if (na->mode) {		/* big: 4 KiB up to the largest */
+		lo = 4096;
+		hi = max;
+		send_ok(c, &max, sizeof(max));
+	}
+	for (i = 0; i < na->n; i++) {
+		m = msg_of(&s, lo, hi);
+		switch (i & 3) {
+		case 0:
+			CHECK_EQ(kipc_send_timeout(c, m.data, m.len, 0, T_MS),
+				 (long)m.len);
+			break;
+		case 1:		/* batched: published by the next plain send */
+			CHECK_EQ(kipc_send_timeout(c, m.data, m.len, KIPC_MORE,
+						   T_MS), (long)m.len);
+			break;
+		case 2:
+			CHECK_OK(kipc_reserve_timeout(c, m.len, &w, 0, T_MS));
+			memcpy(w, m.data, m.len);
+			CHECK_OK(kipc_commit(c, m.len, 0));
+			break;
+		default:	/* reserve more than needed, commit less */
+			CHECK_OK(kipc_reserve_timeout(c, m.len + (m.len < max),
+						      &w, 0, T_MS));
+			memcpy(w, m.data, m.len);
+			CHECK_OK(kipc_commit(c, m.len, 0));
+			break;
+		}
+	}
+	kipc_close(c);
+}
+
+static void stream(long n, int big)
+{
+	static uint8_t buf[1 << 20];
+	struct name_arg na = { .n = n, .mode = big };
+	struct kipc_listener *l;
+	struct kipc_opts o;
+	struct kipc_conn *s;
+	uint64_t sd = 12345, bytes = 0;
+	uint32_t lo = 1, hi = 4096, max;
+	struct msgspec m;
+	int64_t t0 = now_ns();
+	const void *q;
+	pid_t child;
+	ssize_t r;
+	long i;
+
+	pool_init();
+	snprintf(na.name, sizeof(na.name), "%s", new_name());
+	opts_init(&o);
+	if (big)
+		o.ring_bytes = 1U << 20;
+	CHECK_OK(kipc_listen(na.name, &o, &l));
+	child = spawn(stream_sender, &na);
+	s = accept_one(l, T_MS);
+	pin_cpu(0);
+	if (big) {
+		CHECK_EQ(kipc_recv_timeout(s, &max, sizeof(max), 0, T_MS),
+			 (long)sizeof(max));
+		CHECK(max >= 4096 && max <= (1U << 19));
+		lo = 4096;
+		hi = max;
+	}
+	for (i = 0; i < n; i++) {
+		m = msg_of(&sd, lo, hi);
+		if (i % 3 == 2) {
+			r = kipc_peek_timeout(s, &q, 0, T_MS);
+			if (r != (ssize_t)m.len || memcmp(q, m.data, m.len))
+				FAIL("message %ld: %zd bytes, want %u%s", i, r,
+				     m.len, r == (ssize_t)m.len ?
+				     " (content differs)" : "");
+			CHECK_OK(kipc_release(s));
+		} else {
+			r = kipc_recv_timeout(s, buf, sizeof(buf), 0, T_MS);
+			if (r != (ssize_t)m.len || memcmp(buf, m.data, m.len))
+				FAIL("message %ld: %zd bytes, want %u%s", i, r,
+				     m.len, r == (ssize_t)m.len ?
+				     " (content differs)" : "");
+		}
+		bytes += m.len;
+	}
+	recv_eos(s);
+	note("%ld messages, %.1f MB verified in %.2f s (%s)", n, bytes / 1e6,
+	     (now_ns() - t0) / 1e9, kipc_transport_name(kipc_transport(s)));
+	kipc_close(s);
+	kipc_listener_close(l);
+	CHECK_EQ(reap(child, T_MS), 0);
+}
+
+static void t_stream_random(void)
+{
+	stream(env_long("KIPC_TEST_MSGS", 10000000), 0);
+}
+
+static void t_stream_big(void)
+{
+	stream(env_long("KIPC_TEST_BIG", 10000), 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lost wake-ups: every side sleeps on every wait; a lost wake-up is a
+ * -ETIMEDOUT (T_MS) and fails.
+ */
+
+static void flood_child(void *a)
+{
+	struct pp_arg *pa = a;
+	struct kipc_opts o;
+	struct kipc_conn *c;
+	uint64_t s = 77;
+	struct msgspec m;
+	long i;
+
+	opts_init(&o);
+	o.wait_policy = pa->policy;
+	o.spin_ns = pa->spin_ns;
+	c = connect_retry(pa->name, &o, T_MS);
+	for (i = 0; i < pa->n; i++) {
+		m = msg_of(&s, 1, 700);
+		CHECK_EQ(kipc_send_timeout(c, m.data, m.len, 0, T_MS),
+			 (long)m.len);
+	}
+	kipc_close(c);
+}
+
+static void flood(long n, int policy, unsigned int spin_ns)
+{
+	struct pp_arg pa = { .n = n, .policy = policy, .spin_ns = spin_ns };
+	struct kipc_listener *l;
+	struct kipc_opts o;
+	struct kipc_conn *s;
+	uint8_t buf[1024];
+	uint64_t sd = 77;
+	struct msgspec m;
+	pid_t child;
+	ssize_t r;
+	long i;
+
+	pool_init();
+	snprintf(pa.name, sizeof(pa.name), "%s", new_name());
+	opts_init(&o);
+	o.ring_bytes = 4096;	/* full and empty all the time */
+	o.wait_policy = policy;
+	o.spin_ns = spin_ns;
+	CHECK_OK(kipc_listen(pa.name, &o, &l));
+	child = spawn(flood_child, &pa);
+	s = accept_one(l, T_MS);
+	for (i = 0; i < n; i++) {
+		m = msg_of(&sd, 1, 700);
+		r = kipc_recv_timeout(s, buf, sizeof(buf), 0, T_MS);
+		if (r != (ssize_t)m.len)
+			FAIL("message %ld: recv %zd (%s)", i, r,
+			     r < 0 ? strerror((int)-r) : "short");
+		CHECK(!memcmp(buf, m.data, m.len));
+		/* Now and then a slow consumer, so the producer sleeps. */
+		if (!(i % 4099))
+			sleep_ms(1);
+	}
+	recv_eos(s);
+	kipc_close(s);
+	kipc_listener_close(l);
+	CHECK_EQ(reap(child, T_MS), 0);
+}
+
+static void t_lost_wakeup(void)
+{
+	long n = env_long("KIPC_TEST_WAKES", 100000);
+
+	pingpong(n, KIPC_WAIT_SLEEP, 0);
+	pingpong(n / 2, KIPC_WAIT_SPIN_SLEEP, 1);
+	flood(n * 4, KIPC_WAIT_SLEEP, 0);
+	flood(n * 2, KIPC_WAIT_SPIN_SLEEP, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* SIGKILL at random moments                                           */
+
+struct kill_arg {
+	char name[64];
+	int style;
+	uint64_t seed;
+};
+
+static void killed_sender(void *a)
+{
+	struct kill_arg *ka = a;
+	struct kipc_conn *c = connect_retry(ka->name, NULL, T_MS);
+	uint8_t buf[4096];
+	uint64_t i;
+
+	memset(buf, 0xab, sizeof(buf));
+	for (i = 0;; i++) {
+		memcpy(buf, &i, 8);
+		if (kipc_send(c, buf, 8 + i % 2000,
+			      (i % 5 == 1) ? KIPC_MORE : 0) < 0)
+			break;
+		if (ka->style == 1 && !(i % 64))
+			sleep_ms(1);	/* the survivor sleeps in recv */
+		if (ka->style == 2)
+			pause();	/* nothing at all */
+	}
+	_exit(3);
+}
+
+static void *killer_thread(void *a)
+{
+	struct kill_arg *ka = a;
+	pid_t pid = (pid_t)(ka->seed & 0xfffff);
+
+	sleep_ms((int)(rnd_next(&ka->seed) % 15));
+	kill(pid, SIGKILL);
+	return NULL;
+}
+
+static void t_sigkill_sender(void)
+{
+	long rounds = env_long("KIPC_TEST_KILLS", 20), r;
+	uint64_t seed = 99;
+	uint8_t buf[4096];
+
+	for (r = 0; r < rounds; r++) {
+		struct kill_arg ka = { .style = (int)(r % 3) }, kk;
+		struct kipc_listener *l;
+		struct kipc_conn *s;
+		uint64_t want = 0, v;
+		pthread_t t;
+		pid_t child;
+		int64_t t0;
+		ssize_t n;
+
+		snprintf(ka.name, sizeof(ka.name), "%s", new_name());
+		CHECK_OK(kipc_listen(ka.name, NULL, &l));
+		child = spawn(killed_sender, &ka);
+		s = accept_one(l, T_MS);
+		kk = ka;
+		kk.seed = (uint64_t)child ^ (rnd_next(&seed) << 20);
+		pthread_create(&t, NULL, killer_thread, &kk);
+		for (;;) {
+			n = kipc_recv_timeout(s, buf, sizeof(buf), 0, T_MS);
+			if (n <= 0)
+				break;
+			memcpy(&v, buf, 8);
+			CHECK_EQ(v, want);	/* a prefix, in order */
+			CHECK_EQ(n, (long)(8 + v % 2000));
+			want++;
+		}
+		t0 = now_ns();
+		CHECK_EQ(n, 0);		/* end-of-stream, never -ETIMEDOUT */
+		pthread_join(t, NULL);
+		recv_eos(s);
+		CHECK(now_ns() - t0 < 1000000000);
+		CHECK_EQ(kipc_send(s, buf, 8, 0), -EPIPE);
+		kipc_close(s);
+		kipc_listener_close(l);
+		CHECK_EQ(reap(child, T_MS), 128 + SIGKILL);
+	}
+}
+
+static void killed_receiver(void *a)
+{
+	struct kill_arg *ka = a;
+	struct kipc_conn *c = connect_retry(ka->name, NULL, T_MS);
+	uint8_t buf[4096];
+	uint64_t i;
+
+	for (i = 0;; i++) {
+		if (kipc_recv(c, buf, sizeof(buf), 0) <= 0)
+			break;
+		if (ka->style == 1 && !(i % 16))
+			sleep_ms(1);	/* the survivor waits for room */
+		if (ka->style == 2)
+			pause();
+	}
+	_exit(3);
+}
+
+static void t_sigkill_receiver(void)
+{
+	long rounds = env_long("KIPC_TEST_KILLS", 20), r;
+	uint8_t buf[3000];
+
+	memset(buf, 0x5a, sizeof(buf));
+	for (r = 0; r < rounds; r++) {
+		struct kill_arg ka = { .style = (int)(r % 3) }, kk;
+		struct kipc_listener *l;
+		struct kipc_conn *s;
+		pthread_t t;
+		pid_t child;
+		ssize_t n;
+		long i;
+
+		snprintf(ka.name, sizeof(ka.name), "%s", new_name());
+		CHECK_OK(kipc_listen(ka.name, NULL, &l));
+		child = spawn(killed_receiver, &ka);
+		s = accept_one(l, T_MS);
+		kk = ka;
+		kk.seed = (uint64_t)child ^ ((uint64_t)r << 20);
+		pthread_create(&t, NULL, killer_thread, &kk);
+		for (i = 0;; i++) {
+			n = kipc_send_timeout(s, buf, 1 + (size_t)i % sizeof(buf),
+					      0, T_MS);
+			if (n < 0)
+				break;
+		}
+		CHECK_EQ(n, -EPIPE);	/* never -ETIMEDOUT */
+		pthread_join(t, NULL);
+		recv_eos(s);
+		kipc_close(s);
+		kipc_listener_close(l);
+		CHECK_EQ(reap(child, T_MS), 128 + SIGKILL);
+	}
+}
+
+static void handshake_victim(void *a)
+{
+	struct kill_arg *ka = a;
+	struct kipc_conn *c;
+
+	for (;;) {
+		if (kipc_connect(ka->name, NULL, &c) == 0) {
+			kipc_send(c, "x", 1, 0);
+			kipc_close(c);
+		}
+	}
+}
+
+/* Clients killed in the middle of their handshake leave a healthy listener. */
+static void t_sigkill_handshake(void)
+{
+	long rounds = env_long("KIPC_TEST_KILLS", 20), r;
+	struct kipc_listener *l;
+	struct kill_arg ka;
+	struct kipc_conn *s;
+	uint64_t seed = 5;
+	pid_t child;
+	char buf[8];
+	int ret;
+
+	snprintf(ka.name, sizeof(ka.name), "%s", new_name());
+	CHECK_OK(kipc_listen(ka.name, NULL, &l));
+	for (r = 0; r < rounds; r++) {
+		child = spawn(handshake_victim, &ka);
+		sleep_ms((int)(rnd_next(&seed) % 3));
+		while ((ret = kipc_accept_timeout(l, &s, 0, 2)) == 0) {
+			ret = (int)kipc_recv_timeout(s, buf, sizeof(buf), 0, 200);
+			CHECK(ret == 1 || ret == 0 || ret == -ETIMEDOUT);
+			kipc_close(s);
+			if (rnd_next(&seed) % 2)
+				break;
+		}
+		kill(child, SIGKILL);
+		CHECK_EQ(reap(child, T_MS), 128 + SIGKILL);
+		/* Drain what the dead client left queued. */
+		while (kipc_accept_timeout(l, &s, 0, 5) == 0) {
+			ret = (int)kipc_recv_timeout(s, buf, sizeof(buf), 0, T_MS);
+			CHECK(ret == 1 || ret == 0);
+			kipc_close(s);
+		}
+	}
+	child = spawn(listener_child, &ka);
+	s = accept_one(l, T_MS);
+	recv_is(s, "hi", 2);
+	kipc_close(s);
+	CHECK_EQ(reap(child, T_MS), 0);
+	kipc_listener_close(l);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void t_fork_close(void)
+{
+	struct pair p;
+	pid_t pid;
+	int st;
+
+	pair_open(&p, NULL, NULL);
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		/* The child drops its references without touching rings. */
+		kipc_close(p.c);
+		kipc_close(p.s);
+		kipc_listener_close(p.l);
+		_exit(0);
+	}
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && !WEXITSTATUS(st));
+	send_ok(p.c, "after", 5);
+	recv_is(p.s, "after", 5);
+	send_ok(p.s, "fork", 4);
+	recv_is(p.c, "fork", 4);
+	pair_close(&p);
+}
+
+static void t_close_more(void)
+{
+	struct pair p;
+	int i;
+
+	pair_open(&p, NULL, NULL);
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(kipc_send(p.c, &i, sizeof(i), KIPC_MORE), (long)sizeof(i));
+	kipc_close(p.c);
+	p.c = NULL;
+	for (i = 0; i < 3; i++)
+		recv_is(p.s, &i, sizeof(i));
+	recv_eos(p.s);
+	pair_close(&p);
+}
+
+static void t_connect_timeout(void)
+{
+	struct kipc_listener *l;
+	struct kipc_opts o;
+	struct kipc_conn *c;
+	const char *n = new_name();
+	int64_t t0;
+
+	if (dev_client())
+		skip("dev connects without the listener's help");
+	CHECK_OK(kipc_listen(n, NULL, &l));
+	opts_init(&o);
+	o.timeout_ms = 200;
+	t0 = now_ns();
+	CHECK_EQ(kipc_connect(n, &o, &c), -ETIMEDOUT);
+	CHECK(now_ns() - t0 >= 150000000 && now_ns() - t0 < 5000000000LL);
+	kipc_listener_close(l);
+	/* A listener that goes away refuses the waiting client. */
+	CHECK_EQ(kipc_connect(n, &o, &c), -ENOENT);
+}
+
+struct perm_arg {
+	char name[64];
+	gid_t gid;
+	int want;
+};
+
+static void perm_child(void *a)
+{
+	struct perm_arg *pa = a;
+	struct kipc_opts o;
+	struct kipc_conn *c;
+	int ret;
+
+	CHECK_OK(setgroups(0, NULL));
+	CHECK_OK(setgid(pa->gid));
+	CHECK_OK(setuid(65534));
+	opts_init(&o);
+	o.timeout_ms = T_MS;
+	ret = kipc_connect(pa->name, &o, &c);
+	if (ret != pa->want)
+		FAIL("connect as 65534:%d: %d, want %d", (int)pa->gid, ret,
+		     pa->want);
+	if (!ret) {
+		send_ok(c, "p", 1);
+		kipc_close(c);
+	}
+}
+
+static void perm_case(uint32_t mode, gid_t gid, int want)
+{
+	struct perm_arg pa = { .gid = gid, .want = want };
+	struct kipc_listener *l;
+	struct kipc_opts o;
+	struct kipc_conn *s;
+	int accepted = 0, st = -1;
+	pid_t child;
+
+	snprintf(pa.name, sizeof(pa.name), "%s", new_name());
+	opts_init(&o);
+	o.mode = mode;
+	CHECK_OK(kipc_listen(pa.name, &o, &l));
+	child = spawn(perm_child, &pa);
+	/* The socket listener decides inside accept: keep accepting. */
+	while (waitpid(child, &st, WNOHANG) == 0) {
+		if (kipc_accept_timeout(l, &s, 0, 20) == 0) {
+			recv_is(s, "p", 1);
+			kipc_close(s);
+			accepted++;
+		}
+	}
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* dev queues the connection without us: pick it up now. */
+	if (!want && !accepted && kipc_accept_timeout(l, &s, 0, T_MS) == 0) {
+		recv_is(s, "p", 1);
+		kipc_close(s);
+		accepted++;
+	}
+	CHECK_EQ(accepted, want ? 0 : 1);
+	kipc_listener_close(l);
+}
+
+static void t_permissions(void)
+{
+	if (geteuid())
+		skip("needs root to switch users");
+	perm_case(0600, 65534, -EACCES);	/* other: no bits */
+	perm_case(0602, 65534, 0);		/* other: write */
+	perm_case(0604, 65534, -EACCES);	/* read is not enough */
+	perm_case(0620, getegid(), 0);		/* group: write */
+	perm_case(0602, getegid(), -EACCES);	/* group class picked, no bits */
+}
+
+/* A listener with every transport serves a client forced to each. */
+struct cross_arg {
+	char name[64];
+	int transport;
+};
+
+static void cross_child(void *a)
+{
+	struct cross_arg *ca = a;
+	struct kipc_opts o;
+	struct kipc_conn *c;
+
+	opts_init(&o);
+	o.transport = (unsigned int)ca->transport;
+	c = connect_retry(ca->name, &o, T_MS);
+	if (ca->transport)
+		CHECK_EQ(kipc_transport(c), ca->transport);
+	send_ok(c, "cross", 5);
+	recv_is(c, "over", 4);
+	kipc_close(c);
+}
+
+static void t_cross_transport(void)
+{
+	int ts[] = { KIPC_TRANSPORT_AUTO, KIPC_TRANSPORT_DEV,
+		     KIPC_TRANSPORT_SHM, KIPC_TRANSPORT_UDS };
+	struct kipc_listener *l;
+	struct cross_arg ca;
+	struct kipc_conn *s;
+	pid_t child;
+	size_t i;
+
+	unsetenv("KIPC_TRANSPORT");
+	snprintf(ca.name, sizeof(ca.name), "%s", new_name());
+	CHECK_OK(kipc_listen(ca.name, NULL, &l));
+	for (i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+		if (ts[i] == KIPC_TRANSPORT_DEV && !have_dev())
+			continue;
+		ca.transport = ts[i];
+		child = spawn(cross_child, &ca);
+		s = accept_one(l, T_MS);
+		CHECK_EQ(kipc_transport(s), ts[i] ? ts[i] : have_dev() ?
+			 KIPC_TRANSPORT_DEV : KIPC_TRANSPORT_SHM);
+		recv_is(s, "cross", 5);
+		send_ok(s, "over", 4);
+		CHECK_EQ(reap(child, T_MS), 0);
+		kipc_close(s);
+	}
+	kipc_listener_close(l);
+}
+
+/* Nothing in the filesystem, /dev/shm or the socket table afterwards. */
+static int count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static bool unix_name_present(const char *prefix)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/net/unix", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, prefix))
+			found = true;
+	fclose(f);
+	return found;
+}
+
+static void selfpair_then_pause(void *a)
+{
+	struct pair p;
+
+	(void)a;
+	pair_open(&p, NULL, NULL);
+	send_ok(p.c, "x", 1);
+	pause();
+}
+
+static void t_no_leftovers(void)
+{
+	int shm_before = count_dir("/dev/shm");
+	char prefix[64];
+	struct pair p;
+	pid_t child;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		pair_open(&p, NULL, NULL);
+		send_ok(p.c, "x", 1);
+		recv_is(p.s, "x", 1);
+		pair_close(&p);
+	}
+	snprintf(prefix, sizeof(prefix), "@kipc.kt.%d.", (int)getpid());
+	CHECK(!unix_name_present(prefix));
+	child = spawn(selfpair_then_pause, NULL);
+	snprintf(prefix, sizeof(prefix), "@kipc.kt.%d.", (int)child);
+	for (i = 0; i < 2000 && !unix_name_present(prefix); i++)
+		sleep_ms(1);
+	if (env_transport() != KIPC_TRANSPORT_DEV)
+		CHECK(unix_name_present(prefix));
+	kill(child, SIGKILL);
+	CHECK_EQ(reap(child, T_MS), 128 + SIGKILL);
+	for (i = 0; i < 2000 && unix_name_present(prefix); i++)
+		sleep_ms(1);
+	CHECK(!unix_name_present(prefix));
+	CHECK_EQ(count_dir("/dev/shm"), shm_before);
+}
+
+#ifndef KIPC_TEST_API_ONLY
+/* ------------------------------------------------------------------ */
+/* Hostile peers (internal hooks: the static and ASan builds)          */
+
+/* Scribble one random value somewhere the hostile side can write. */
+static void scribble(struct kipc_conn *c, uint64_t *s)
+{
+	size_t len, page = (size_t)sysconf(_SC_PAGESIZE), off;
+	uint8_t *m = kipc__test_map(c, &len);
+	uint32_t v, cur;
+	uint64_t r = rnd_next(s);
+	bool dev = kipc_transport(c) == KIPC_TRANSPORT_DEV;
+
+	switch (r % 8) {
+	case 0:		/* the header (shm) or our index page (dev) */
+		off = rnd_next(s) % page;
+		break;
+	case 1: case 2: case 3:	/* the index lines */
+		off = (dev ? 0 : page * (1 + rnd_next(s) % 2)) +
+		      (rnd_next(s) % 2) * 128 + (rnd_next(s) % 2) * 4;
+		break;
+	default:	/* anywhere: records, data */
+		off = rnd_next(s) % len;
+		break;
+	}
+	off &= ~(size_t)3;
+	if (off + 4 > len)
+		return;
+	cur = __atomic_load_n((uint32_t *)(m + off), __ATOMIC_RELAXED);
+	switch ((r >> 8) % 8) {
+	case 0:
+		v = 0;
+		break;
+	case 1:
+		v = 0xffffffffU;
+		break;
+	case 2:
+		v = cur + 8 * (uint32_t)(rnd_next(s) % 64);
+		break;
+	case 3:
+		v = cur - 8 * (uint32_t)(rnd_next(s) % 64);
+		break;
+	case 4:
+		v = KIPC_REC_PAD | (uint32_t)(rnd_next(s) % 70000);
+		break;
+	case 5:
+		v = (uint32_t)(rnd_next(s) % 70000);
+		break;
+	default:
+		v = (uint32_t)rnd_next(s);
+		break;
+	}
+	__atomic_store_n((uint32_t *)(m + off), v, __ATOMIC_RELAXED);
+}
+
+struct hostile_arg {
+	char name[64];
+	long rounds;
+	int hostile_listens;
+};
+
+/* Scribble until @per_conn rounds or the victim hangs up; rounds done. */
+static long hostile_ops(struct kipc_conn *c, uint64_t *s, long per_conn)
+{
+	struct pollfd pf = { .fd = c->fd, .events = POLLRDHUP };
+	uint8_t buf[70000];
+	int64_t until;
+	long k;
+
+	memset(buf, 0x11, sizeof(buf));
+	for (k = 0; k < per_conn; k++) {
+		if (!(k % 8) && poll(&pf, 1, 0) > 0 &&
+		    (pf.revents & (POLLHUP | POLLRDHUP)))
+			break;
+		scribble(c, s);
+		/* Give the victim time to trip over it. */
+		until = now_ns() + (int64_t)(rnd_next(s) % 8000);
+		while (now_ns() < until)
+			;
+		switch (rnd_next(s) % 6) {
+		case 0:
+			kipc_send(c, buf, 1 + rnd_next(s) % 2000, KIPC_NONBLOCK);
+			break;
+		case 1:
+			kipc_recv(c, buf, sizeof(buf), KIPC_NONBLOCK);
+			break;
+		case 2:
+			kipc_flush(c, 0);
+			break;
+		default:
+			break;
+		}
+	}
+	return k;
+}
+
+static void hostile_side(void *a)
+{
+	struct hostile_arg *ha = a;
+	struct kipc_listener *l = NULL;
+	struct kipc_conn *c;
+	uint64_t s = 4242;
+	long done = 0, per;
+
+	if (ha->hostile_listens)
+		CHECK_OK(kipc_listen(ha->name, NULL, &l));
+	while (done < ha->rounds) {
+		per = 1 + (long)(rnd_next(&s) % 3000);
+		if (per > ha->rounds - done)
+			per = ha->rounds - done;
+		if (l) {
+			if (kipc_accept_timeout(l, &c, 0, T_MS))
+				FAIL("hostile accept");
+		} else {
+			c = connect_retry(ha->name, NULL, T_MS);
+		}
+		done += hostile_ops(c, &s, per);
+		kipc_close(c);
+	}
+	kipc_listener_close(l);
+}
+
+/* The victim: every result is one of the documented ones, and once a
+ * call said -EBADMSG the connection stays broken.
+ */
+static void victim_ops(struct kipc_conn *c, uint64_t *s, long *nbad,
+		       long *nmsg)
+{
+	static uint8_t buf[1 << 20];
+	const void *q;
+	ssize_t n;
+	long k;
+
+	for (k = 0; k < 10000000; k++) {
+		switch (rnd_next(s) % 5) {
+		case 0:
+			n = kipc_recv(c, buf, sizeof(buf), KIPC_NONBLOCK);
+			CHECK(n >= 0 || n == -EAGAIN || n == -EBADMSG);
+			*nmsg += n > 0;
+			break;
+		case 1:
+			n = kipc_recv_timeout(c, buf, 1 + rnd_next(s) % 3000, 0, 1);
+			CHECK(n >= 0 || n == -ETIMEDOUT || n == -EBADMSG ||
+			      n == -EMSGSIZE);
+			break;
+		case 2:
+			n = kipc_peek(c, &q, KIPC_NONBLOCK);
+			CHECK(n >= 0 || n == -EAGAIN || n == -EBADMSG);
+			if (n > 0) {
+				CHECK(n <= kipc_msg_max(c) || !ring_transport(c));
+				memcpy(buf, q, (size_t)n);
+				CHECK_OK(kipc_release(c));
+			}
+			break;
+		case 3:
+			n = kipc_send(c, buf, 1 + rnd_next(s) % 3000, KIPC_NONBLOCK);
+			CHECK(n > 0 || n == -EAGAIN || n == -EPIPE || n == -EBADMSG);
+			break;
+		default:
+			n = kipc_send_timeout(c, buf, 1 + rnd_next(s) % 3000, 0, 1);
+			CHECK(n > 0 || n == -ETIMEDOUT || n == -EPIPE ||
+			      n == -EBADMSG);
+			break;
+		}
+		if (n == -EBADMSG) {
+			(*nbad)++;
+			CHECK_EQ(kipc_recv(c, buf, sizeof(buf), KIPC_NONBLOCK),
+				 -EBADMSG);
+			CHECK_EQ(kipc_send(c, buf, 1, KIPC_NONBLOCK), -EBADMSG);
+			return;
+		}
+		if (n == 0 || n == -EPIPE)
+			return;
+	}
+}
+
+static void hostile_run(long rounds, int hostile_listens)
+{
+	struct hostile_arg ha = { .rounds = rounds,
+				  .hostile_listens = hostile_listens };
+	struct kipc_listener *l = NULL;
+	struct kipc_conn *c;
+	long conns = 0, nbad = 0, nmsg = 0;
+	uint64_t s = 777;
+	pid_t child;
+	int st = 0;
+
+	snprintf(ha.name, sizeof(ha.name), "%s", new_name());
+	if (!hostile_listens)
+		CHECK_OK(kipc_listen(ha.name, NULL, &l));
+	child = spawn(hostile_side, &ha);
+	for (;;) {
+		if (l) {
+			if (kipc_accept_timeout(l, &c, 0, 20)) {
+				if (waitpid(child, &st, WNOHANG) == child)
+					break;
+				continue;
+			}
+		} else {
+			if (kipc_connect(ha.name, NULL, &c)) {
+				if (waitpid(child, &st, WNOHANG) == child)
+					break;
+				sleep_ms(1);
+				continue;
+			}
+		}
+		conns++;
+		victim_ops(c, &s, &nbad, &nmsg);
+		kipc_close(c);
+	}
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	note("%s hostile: %ld rounds over %ld connections: %ld broken "
+	     "(-EBADMSG), %ld messages received", hostile_listens ? "server" :
+	     "client", rounds, conns, nbad, nmsg);
+	kipc_listener_close(l);
+}
+
+static void t_hostile_peer(void)
+{
+	long rounds = env_long("KIPC_TEST_HOSTILE", 100000);
+
+	if (env_transport() == KIPC_TRANSPORT_UDS)
+		skip("uds shares no memory");
+	hostile_run(rounds / 2, 0);
+	hostile_run(rounds - rounds / 2, 1);
+}
+
+/* Raw clients that break the shm handshake in every way: the listener
+ * refuses each and stays healthy.
+ */
+static int raw_connect(const char *name, struct kipc_wire *offer)
+{
+	struct sockaddr_un a;
+	struct pollfd pf;
+	socklen_t len;
+	int fd;
+
+	CHECK_OK(kipc__sock_addr(name, &a, &len));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0);
+	CHECK_OK(connect(fd, (struct sockaddr *)&a, len));
+	pf.fd = fd;
+	pf.events = POLLIN;
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	CHECK_EQ(recv(fd, offer, sizeof(*offer), 0), (long)sizeof(*offer));
+	CHECK_EQ(offer->type, KIPC_WIRE_OFFER);
+	return fd;
+}
+
+static void raw_send(int fd, const void *msg, size_t len, const int *fds,
+		     int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (nfds) {
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	CHECK_EQ(sendmsg(fd, &m, MSG_NOSIGNAL), (long)len);
+}
+
+/* The server's answer: REJECT or hang-up, never READY. */
+static void raw_refused(int fd)
+{
+	struct kipc_wire w;
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	n = recv(fd, &w, sizeof(w), 0);
+	CHECK(n == 0 || (n == sizeof(w) && w.type == KIPC_WIRE_REJECT &&
+			 w.status < 0));
+	close(fd);
+}
+
+static int raw_memfd(const struct kipc_wire *offer, int seals, int size_delta,
+		     bool bad_magic)
+{
+	uint32_t rb[2] = { offer->ring_bytes[0], offer->ring_bytes[1] };
+	size_t size = kipc__shm_size((uint32_t)sysconf(_SC_PAGESIZE), rb);
+	int fd = memfd_create("raw", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	struct kipc_shared_hdr *h;
+
+	CHECK(fd >= 0);
+	CHECK_OK(ftruncate(fd, (off_t)size + size_delta));
+	h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(h != MAP_FAILED);
+	kipc__shm_layout(h, (uint32_t)sysconf(_SC_PAGESIZE), rb);
+	if (bad_magic)
+		h->magic ^= 1;
+	munmap(h, 4096);
+	if (seals)
+		CHECK_OK(fcntl(fd, F_ADD_SEALS, seals));
+	return fd;
+}
+
+static void raw_clients(void *a)
+{
+	const char *name = a;
+	const int good = F_SEAL_SHRINK | F_SEAL_GROW;
+	struct kipc_wire offer, w;
+	int fd, fds[5], bell[2], view[2], pipefd[2], i;
+
+	CHECK_OK(kipc__shm_bells(bell, view));
+	CHECK_OK(pipe(pipefd));
+	memset(&w, 0, sizeof(w));
+	w.magic = KIPC_WIRE_MAGIC;
+	w.version = KIPC_WIRE_VERSION;
+	w.type = KIPC_WIRE_SETUP;
+	w.transports = KIPC_TRANSPORT_SHM;
+	for (i = 0; i < 9; i++) {
+		fd = raw_connect(name, &offer);
+		fds[1] = view[0];
+		fds[2] = view[1];
+		switch (i) {
+		case 0:		/* not sealed */
+			fds[0] = raw_memfd(&offer, 0, 0, false);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			break;
+		case 1:		/* sealed against growing only */
+			fds[0] = raw_memfd(&offer, F_SEAL_GROW, 0, false);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			break;
+		case 2:		/* wrong size */
+			fds[0] = raw_memfd(&offer, good, 4096, false);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			break;
+		case 3:		/* bad header */
+			fds[0] = raw_memfd(&offer, good, 0, true);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			break;
+		case 4:		/* a pipe for a doorbell */
+			fds[0] = raw_memfd(&offer, good, 0, false);
+			fds[1] = pipefd[0];
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			break;
+		case 5:		/* a pipe for the memory */
+			fds[0] = pipefd[1];
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			break;
+		case 6:		/* too many fds */
+			fds[0] = raw_memfd(&offer, good, 0, false);
+			fds[3] = fds[4] = pipefd[0];
+			raw_send(fd, &w, sizeof(w), fds, 5);
+			break;
+		case 7:		/* garbage */
+			raw_send(fd, "garbage!", 8, NULL, 0);
+			break;
+		default:	/* uds with fds, an unknown transport */
+			w.transports = KIPC_TRANSPORT_UDS;
+			raw_send(fd, &w, sizeof(w), fds + 1, 2);
+			raw_refused(fd);
+			w.transports = 7;
+			fd = raw_connect(name, &offer);
+			raw_send(fd, &w, sizeof(w), NULL, 0);
+			break;
+		}
+		raw_refused(fd);
+		if (i <= 4 || i == 6)
+			close(fds[0]);
+		w.transports = KIPC_TRANSPORT_SHM;
+	}
+	/* One that says nothing and goes away, then a good one. */
+	fd = raw_connect(name, &offer);
+	close(fd);
+	{
+		struct name_arg na;
+
+		snprintf(na.name, sizeof(na.name), "%s", name);
+		listener_child(&na);
+	}
+}
+
+static void t_handshake_hostile(void)
+{
+	struct kipc_listener *l;
+	struct kipc_opts o;
+	struct kipc_conn *s;
+	char name[64];
+	pid_t child;
+
+	if (env_transport() != KIPC_TRANSPORT_SHM)
+		skip("a shm handshake test: run with KIPC_TRANSPORT=shm");
+	opts_init(&o);
+	o.transport = KIPC_TRANSPORT_SHM;
+	snprintf(name, sizeof(name), "%s", new_name());
+	CHECK_OK(kipc_listen(name, &o, &l));
+	child = spawn(raw_clients, name);
+	s = accept_one(l, T_MS);	/* only the good client gets through */
+	recv_is(s, "hi", 2);
+	kipc_close(s);
+	CHECK_EQ(reap(child, T_MS), 0);
+	kipc_listener_close(l);
+}
+#endif /* KIPC_TEST_API_ONLY */
+
+static const struct test tests[] = {
+	{ "basic", t_basic, 30 },
+	{ "peer_cred", t_peer_cred, 30 },
+	{ "order_boundaries", t_order_boundaries, 30 },
+	{ "bad_args", t_bad_args, 30 },
+	{ "env_transport", t_env_transport, 30 },
+	{ "noent", t_noent, 30 },
+	{ "addrinuse", t_addrinuse, 30 },
+	{ "msgsize", t_msgsize, 30 },
+	{ "full_ring", t_full_ring, 30 },
+	{ "empty_ring_timeouts", t_empty_ring, 30 },
+	{ "zero_copy", t_zero_copy, 30 },
+	{ "eos", t_eos, 30 },
+	{ "epipe_no_sigpipe", t_epipe, 30 },
+	{ "poll_in", t_poll, 30 },
+	{ "poll_out", t_poll_out, 30 },
+	{ "listener_fd", t_listener_fd, 30 },
+	{ "io_uring", t_uring, 30 },
+	{ "nokick", t_nokick, 30 },
+	{ "wait_policies", t_wait_policies, 60 },
+	{ "threads", t_threads, 120 },
+	{ "close_more", t_close_more, 30 },
+	{ "fork_close", t_fork_close, 30 },
+	{ "connect_timeout", t_connect_timeout, 30 },
+	{ "permissions", t_permissions, 60 },
+	{ "cross_transport", t_cross_transport, 30 },
+	{ "sigkill_sender", t_sigkill_sender, 120 },
+	{ "sigkill_receiver", t_sigkill_receiver, 120 },
+	{ "sigkill_handshake", t_sigkill_handshake, 120 },
+	{ "lost_wakeup", t_lost_wakeup, 300 },
+#ifndef KIPC_TEST_API_ONLY
+	{ "hostile_peer", t_hostile_peer, 300 },
+	{ "handshake_hostile", t_handshake_hostile, 60 },
+#endif
+	{ "stream_random", t_stream_random, 600 },
+	{ "stream_big", t_stream_big, 300 },
+	{ "no_leftovers", t_no_leftovers, 60 },
+};
+
+int main(int argc, char **argv)
+{
+	int t = env_transport();
+
+	if (t == KIPC_TRANSPORT_DEV && !have_dev()) {
+		printf("TAP version 13\n1..0 # SKIP /dev/kipc absent\n");
+		printf("0 passed, 0 failed\n");
+		return EXIT_SKIP;
+	}
+	return run_tests(tests, (int)(sizeof(tests) / sizeof(tests[0])),
+			 argc, argv);
+}

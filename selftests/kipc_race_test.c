@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc under concurrency: CONNECT racing the listener's close, ACCEPT
+ * racing the client's close, both sides closing at once, KICK and
+ * SET_EVENTFD racing the peer's death, mmap racing close, and one KICK
+ * waking every thread that polls. Each race is run many times; the test
+ * checks the documented outcomes, and the VM rig's dmesg scan and the final
+ * counter check catch what goes wrong inside the driver.
+ */
+#include <sys/eventfd.h>
+
+#include "kipc_test.h"
+
+static int rounds(int dflt)
+{
+	return (int)kt_env_u64("KIPC_RACE_ROUNDS", dflt);
+}
+
+/* Run @fn in a thread, with a barrier so both sides start together. */
+struct racer {
+	pthread_t th;
+	pthread_barrier_t *go;
+	int (*fn)(struct racer *r);
+	int fd, fd2;
+	const char *name;
+	struct kt_end *end;
+	int ret;
+	int count;
+};
+
+static void *racer_main(void *p)
+{
+	struct racer *r = p;
+
+	pthread_barrier_wait(r->go);
+	r->ret = r->fn(r);
+	return NULL;
+}
+
+static int racer_start(struct racer *r, pthread_barrier_t *go)
+{
+	r->go = go;
+	return -pthread_create(&r->th, NULL, racer_main, r);
+}
+
+static int racer_join(struct racer *r)
+{
+	struct kt_bg bg = { .th = r->th, .ret = 0 };
+	int ret = kt_bg_join(&bg, kt_wait_ms());
+
+	return ret ? ret : r->ret;
+}
+
+/* --- CONNECT vs listener close --- */
+
+static int connect_until_gone(struct racer *r)
+{
+	for (;;) {
+		int fd = kt_new_client(r->name, KIPC_CONNECT_NONBLOCK);
+		int rev;
+
+		/* Gone before the lookup, or between lookup and queueing. */
+		if (fd == -ENOENT || fd == -ECONNREFUSED)
+			return 0;
+		if (fd == -EAGAIN)
+			continue;
+		if (fd < 0)
+			return fd;
+		r->count++;
+		/* Never accepted: the listener's close must hang it up. */
+		rev = kt_poll1(fd, POLLIN, kt_wait_ms());
+		close(fd);
+		if (!(rev > 0 && (rev & POLLHUP)))
+			return -EPROTO;
+	}
+}
+
+TEST(connect_races_listener_close)
+{
+	int n = rounds(30), i, j;
+
+	for (i = 0; i < n; i++) {
+		char name[KIPC_NAME_MAX];
+		struct racer r[3];
+		pthread_barrier_t go;
+		int lfd;
+
+		kt_name(name, "race");
+		lfd = kt_new_listener(name, 0600, 0, 0, 0);
+		ASSERT_LE(0, lfd);
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 4));
+		for (j = 0; j < 3; j++) {
+			r[j] = (struct racer){ .fn = connect_until_gone,
+					       .name = name };
+			ASSERT_EQ(0, racer_start(&r[j], &go));
+		}
+		pthread_barrier_wait(&go);
+		close(lfd);
+		for (j = 0; j < 3; j++)
+			EXPECT_EQ(0, racer_join(&r[j])) TH_LOG("round %d", i);
+		pthread_barrier_destroy(&go);
+	}
+}
+
+/* --- ACCEPT vs client close --- */
+
+static int close_fd(struct racer *r)
+{
+	close(r->fd);
+	return 0;
+}
+
+static int accept_one(struct racer *r)
+{
+	int fd = kt_accept(r->fd, KIPC_ACCEPT_NONBLOCK, NULL);
+
+	if (fd < 0)
+		return fd;
+	/* Whether the client closed before or after, it is gone now or
+	 * will be; the state must say so eventually.
+	 */
+	r->fd2 = fd;
+	return 0;
+}
+
+TEST(accept_races_client_close)
+{
+	int n = rounds(100), i, rev;
+	struct kt_pair p;
+
+	ASSERT_EQ(0, kt_pair_open(&p, 0, 0));
+	for (i = 0; i < n; i++) {
+		struct racer a = { .fn = accept_one, .fd = p.lfd, .fd2 = -1 };
+		struct racer c = { .fn = close_fd };
+		pthread_barrier_t go;
+		int ret;
+
+		c.fd = kt_new_client(p.name, 0);
+		ASSERT_LE(0, c.fd);
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 3));
+		ASSERT_EQ(0, racer_start(&a, &go));
+		ASSERT_EQ(0, racer_start(&c, &go));
+		pthread_barrier_wait(&go);
+		ret = racer_join(&a);
+		ASSERT_EQ(0, racer_join(&c));
+		/* The connection is queued whatever the order: accepted now. */
+		ASSERT_EQ(0, ret) TH_LOG("round %d: accept %d", i, ret);
+		rev = kt_poll1(a.fd2, POLLIN, kt_wait_ms());
+		EXPECT_TRUE(rev > 0 && (rev & POLLHUP)) TH_LOG("round %d", i);
+		close(a.fd2);
+		pthread_barrier_destroy(&go);
+	}
+	kt_pair_close(&p);
+}
+
+/* --- both sides close at once, with views mapped --- */
+
+static int unmap_and_close(struct racer *r)
+{
+	kt_end_unmap(r->end);
+	close(r->fd);
+	return 0;
+}
+
+TEST(both_sides_close_at_once)
+{
+	int n = rounds(100), i;
+
+	for (i = 0; i < n; i++) {
+		struct racer a = { .fn = unmap_and_close };
+		struct racer b = { .fn = unmap_and_close };
+		struct kt_end ce, se;
+		pthread_barrier_t go;
+		struct kt_pair p;
+
+		ASSERT_EQ(0, kt_pair_open(&p, 0, 0));
+		ASSERT_EQ(0, kt_end_map(&ce, p.cfd));
+		ASSERT_EQ(0, kt_end_map(&se, p.sfd));
+		kt_close(&p.lfd);
+		a.fd = p.cfd;
+		a.end = &ce;
+		b.fd = p.sfd;
+		b.end = &se;
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 3));
+		ASSERT_EQ(0, racer_start(&a, &go));
+		ASSERT_EQ(0, racer_start(&b, &go));
+		pthread_barrier_wait(&go);
+		EXPECT_EQ(0, racer_join(&a));
+		EXPECT_EQ(0, racer_join(&b));
+		pthread_barrier_destroy(&go);
+	}
+}
+
+/* --- KICK and SET_EVENTFD vs the peer's death --- */
+
+static int kick_until_epipe(struct racer *r)
+{
+	int ret;
+
+	do {
+		ret = kt_kick(r->fd);
+		r->count++;
+	} while (!ret);
+	return ret == -EPIPE ? 0 : ret;
+}
+
+static int eventfd_flip_until_gone(struct racer *r)
+{
+	struct kipc_conn_info ci;
+	int ret;
+
+	for (;;) {
+		ret = kt_set_eventfd(r->fd, r->fd2);
+		if (!ret)
+			ret = kt_set_eventfd(r->fd, -1);
+		if (!ret)
+			ret = kt_set_eventfd(r->fd, r->fd2);
+		if (ret)
+			return ret;
+		r->count++;
+		if (kt_conn_info(r->fd, &ci))
+			return -EPROTO;
+		if (ci.state & KIPC_STATE_CLIENT_GONE)
+			return 0;
+	}
+}
+
+TEST(kick_and_set_eventfd_race_peer_death)
+{
+	int n = rounds(100), i;
+
+	for (i = 0; i < n; i++) {
+		int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), rev;
+		struct racer k = { .fn = kick_until_epipe };
+		struct racer e = { .fn = eventfd_flip_until_gone };
+		pthread_barrier_t go;
+		struct kt_pair p;
+
+		ASSERT_LE(0, efd);
+		ASSERT_EQ(0, kt_pair_open(&p, 0, 0));
+		k.fd = p.sfd;	/* kicks the client, which dies */
+		e.fd = p.sfd;
+		e.fd2 = efd;
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 3));
+		ASSERT_EQ(0, racer_start(&k, &go));
+		ASSERT_EQ(0, racer_start(&e, &go));
+		pthread_barrier_wait(&go);
+		kt_close(&p.cfd);
+		EXPECT_EQ(0, racer_join(&k)) TH_LOG("round %d", i);
+		EXPECT_EQ(0, racer_join(&e)) TH_LOG("round %d", i);
+		/* Attached at the end, after the death: signalled. */
+		rev = kt_poll1(efd, POLLIN, kt_wait_ms());
+		EXPECT_EQ(POLLIN, rev) TH_LOG("round %d", i);
+		pthread_barrier_destroy(&go);
+		kt_pair_close(&p);
+		close(efd);
+	}
+}
+
+/* --- mmap vs the other side closing --- */
+
+static int map_unmap_loop(struct racer *r)
+{
+	struct kipc_conn_info ci;
+	int i;
+
+	if (kt_conn_info(r->fd, &ci))
+		return -EPROTO;
+	for (i = 0; i < 50; i++) {
+		void *s = mmap(NULL, ci.shared_map_bytes, PROT_READ, MAP_SHARED,
+			       r->fd, KIPC_MMAP_SHARED);
+		void *o = mmap(NULL, ci.own_map_bytes, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, r->fd, KIPC_MMAP_OWN);
+
+		if (s == MAP_FAILED || o == MAP_FAILED)
+			return -errno;
+		if (((struct kipc_shared_hdr *)s)->magic != KIPC_MAGIC)
+			return -EBADMSG;
+		memset((uint8_t *)o + kt_page(), i, 64);
+		munmap(s, ci.shared_map_bytes);
+		munmap(o, ci.own_map_bytes);
+	}
+	return 0;
+}
+
+TEST(mmap_races_peer_close)
+{
+	int n = rounds(30), i;
+
+	for (i = 0; i < n; i++) {
+		struct racer m = { .fn = map_unmap_loop };
+		pthread_barrier_t go;
+		struct kt_pair p;
+
+		ASSERT_EQ(0, kt_pair_open(&p, 0, 0));
+		m.fd = p.sfd;
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 2));
+		ASSERT_EQ(0, racer_start(&m, &go));
+		pthread_barrier_wait(&go);
+		kt_close(&p.cfd);
+		EXPECT_EQ(0, racer_join(&m)) TH_LOG("round %d", i);
+		pthread_barrier_destroy(&go);
+		kt_pair_close(&p);
+	}
+}
+
+/* --- one KICK wakes every poller --- */
+
+TEST(one_kick_wakes_every_polling_thread)
+{
+	struct kt_bg bg[8];
+	struct kt_end c;
+	struct kt_pair p;
+	void *payload;
+	int i;
+
+	ASSERT_EQ(0, kt_pair_open(&p, 0, 0));
+	ASSERT_EQ(0, kt_end_map(&c, p.cfd));
+	for (i = 0; i < 8; i++) {
+		bg[i] = (struct kt_bg){ .fn = kt_bg_poll, .fd = p.sfd,
+					.events = POLLIN,
+					.timeout_ms = kt_wait_ms() };
+		ASSERT_EQ(0, kt_bg_start(&bg[i]));
+	}
+	ASSERT_EQ(0, kipc_ring_reserve(&c.tx, 1, &payload));
+	kipc_ring_commit(&c.tx);
+	kipc_ring_publish(&c.tx);
+	ASSERT_EQ(0, kt_kick(p.cfd));
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(POLLIN, kt_bg_join(&bg[i], kt_wait_ms() + 1000))
+			TH_LOG("thread %d", i);
+	kt_end_unmap(&c);
+	kt_pair_close(&p);
+}
+
+TEST_HARNESS_MAIN

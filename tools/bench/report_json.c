@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Every result, its latency histogram and the machine, as JSON. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "driver.h"
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_kv(FILE *f, const char *key, const char *val, bool comma)
+{
+	fprintf(f, "    ");
+	json_str(f, key);
+	fprintf(f, ": ");
+	json_str(f, val);
+	fprintf(f, "%s\n", comma ? "," : "");
+}
+
+static void write_machine(FILE *f, const struct bench_report *rep)
+{
+	const struct bench_machine *mc = &rep->machine;
+
+	fprintf(f, "  \"machine\": {\n");
+	json_kv(f, "cpu_model", mc->cpu_model, true);
+	fprintf(f, "    \"cpus_online\": %d,\n    \"cpus_allowed\": %d,\n", mc->cpus_online,
+		mc->cpus_allowed);
+	json_kv(f, "kernel", mc->kernel, true);
+	json_kv(f, "kernel_version", mc->kernel_version, true);
+	json_kv(f, "arch", mc->arch, true);
+	json_kv(f, "clocksource", mc->clocksource, true);
+	fprintf(f, "    \"virtual_machine\": %s,\n    \"memory_mb\": %ld,\n",
+		mc->hypervisor ? "true" : "false", mc->mem_mb);
+	json_kv(f, "date", mc->date, false);
+	fprintf(f, "  },\n");
+}
+
+static void write_config(FILE *f, const struct bench_report *rep)
+{
+	const struct bench_opts *o = rep->opts;
+	int i;
+
+	fprintf(f, "  \"config\": {\n    \"clock\": \"%s\",\n    \"tsc_ns_per_tick\": %.9f,\n",
+		rep->tsc_ns_per_tick > 0 ? "tsc" : "monotonic", rep->tsc_ns_per_tick);
+	fprintf(f, "    \"pinned_cpus\": [%d, %d],\n    \"full_verify\": %s,\n", rep->cpus[0],
+		rep->cpus[1], o->full_verify ? "true" : "false");
+	fprintf(f, "    \"preset\": \"%s\",\n    \"sizes\": [", o->check ? "check" :
+		o->quick ? "quick" : "default");
+	for (i = 0; i < o->nsizes; i++)
+		fprintf(f, "%s%" PRIu64, i ? ", " : "", o->sizes[i]);
+	fprintf(f, "],\n    \"total_seconds\": %.3f\n  },\n", rep->total_s);
+}
+
+static void write_hist(FILE *f, const struct bench_result *r)
+{
+	bool first = true;
+	int b;
+
+	fprintf(f, ",\n      \"histogram_ns\": [");
+	for (b = 0; b < BENCH_HIST_BUCKETS; b++) {
+		if (!r->hist[b])
+			continue;
+		fprintf(f, "%s[%" PRIu64 ", %" PRIu64 ", %u]", first ? "" : ", ",
+			bench_hist_lower(b), bench_hist_lower(b + 1), r->hist[b]);
+		first = false;
+	}
+	fprintf(f, "]");
+}
+
+static void write_result(FILE *f, const struct bench_result *r, bool comma)
+{
+	static const char *const status[] = { "ok", "skipped", "failed" };
+
+	fprintf(f, "    {\"mechanism\": \"%s\", \"group\": \"%s\", \"mode\": \"%s\", "
+		   "\"workload\": \"%s\", \"size\": %" PRIu64 ", \"status\": \"%s\"",
+		r->mech->name, r->mech->group, bench_mode_name(r->mode),
+		bench_workload_name(r->workload), r->size, status[r->status]);
+	if (r->mode)
+		fprintf(f, ", \"wall_seconds\": %.3f", r->wall_s);
+	if (r->note[0]) {
+		fprintf(f, ", \"note\": ");
+		json_str(f, r->note);
+	}
+	if (r->status == BENCH_OK) {
+		fprintf(f, ", \"iterations\": %" PRIu64 ", \"warmup\": %" PRIu64, r->iterations,
+			r->warmup);
+		if (r->workload == BENCH_LATENCY) {
+			fprintf(f, ",\n      \"rtt_ns\": {\"p50\": %.0f, \"p99\": %.0f, "
+				   "\"p99_9\": %.0f, \"max\": %.0f, \"min\": %.0f, \"mean\": %.1f}",
+				r->lat.p50, r->lat.p99, r->lat.p999, r->lat.max, r->lat.min,
+				r->lat.mean);
+			if (r->hist)
+				write_hist(f, r);
+		} else {
+			fprintf(f, ", \"msgs_per_s\": %.1f, \"gb_per_s\": %.6f", r->msgs_per_s,
+				r->bytes_per_s / 1e9);
+		}
+	}
+	fprintf(f, "}%s\n", comma ? "," : "");
+}
+
+int bench_write_json(const struct bench_report *rep, const char *path, char *err)
+{
+	FILE *f = fopen(path, "w");
+	size_t i;
+
+	if (!f)
+		return bench_errf(err, "%s: %s", path, strerror(errno));
+	fprintf(f, "{\n  \"tool\": \"kipc bench\",\n");
+	write_machine(f, rep);
+	write_config(f, rep);
+	fprintf(f, "  \"results\": [\n");
+	for (i = 0; i < rep->n; i++)
+		write_result(f, &rep->v[i], i + 1 < rep->n);
+	fprintf(f, "  ]\n}\n");
+	if (fclose(f))
+		return bench_errf(err, "%s: %s", path, strerror(errno));
+	return 0;
+}

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The terminal report: the main table at one size, then every size at a glance. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "driver.h"
+
+#define NOTE_MAX	24
+
+const char *bench_mode_name(unsigned int mode)
+{
+	return mode == BENCH_MODE_POLL ? "poll" : mode == BENCH_MODE_BLOCK ? "block" : "-";
+}
+
+const char *bench_workload_name(unsigned int workload)
+{
+	return workload == BENCH_LATENCY ? "latency" : workload == BENCH_STREAM ? "stream" : "-";
+}
+
+void bench_format_size(uint64_t size, char *buf, size_t len)
+{
+	if (size >= (1u << 20) && !(size % (1u << 20)))
+		snprintf(buf, len, "%" PRIu64 " MiB", size >> 20);
+	else if (size >= 1024 && !(size % 1024))
+		snprintf(buf, len, "%" PRIu64 " KiB", size >> 10);
+	else
+		snprintf(buf, len, "%" PRIu64 " B", size);
+}
+
+const struct bench_result *bench_find_result(const struct bench_report *rep,
+					     const struct bench_mech *m, unsigned int mode,
+					     uint64_t size, unsigned int workload)
+{
+	size_t i;
+
+	for (i = 0; i < rep->n; i++) {
+		const struct bench_result *r = &rep->v[i];
+
+		if (r->mech == m && r->mode == mode && r->size == size && r->workload == workload)
+			return r;
+	}
+	return NULL;
+}
+
+static const struct bench_result *floor_result(const struct bench_report *rep,
+					       uint64_t size, unsigned int workload)
+{
+	const char *name = workload == BENCH_LATENCY ? BENCH_FLOOR_LATENCY : BENCH_FLOOR_STREAM;
+	const struct bench_mech *m = bench_find_mech(name);
+	const struct bench_result *r;
+
+	if (!m)
+		return NULL;
+	r = bench_find_result(rep, m, BENCH_MODE_POLL, size, workload);
+	return r && r->status == BENCH_OK ? r : NULL;
+}
+
+static void fmt_rate(double v, char *buf, size_t len)
+{
+	if (v >= 1e9)
+		snprintf(buf, len, "%.2fG", v / 1e9);
+	else if (v >= 1e6)
+		snprintf(buf, len, "%.2fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+static void fmt_us(double ns, char *buf, size_t len)
+{
+	double us = ns / 1000;
+
+	if (us < 100)
+		snprintf(buf, len, "%.2f", us);
+	else if (us < 10000)
+		snprintf(buf, len, "%.1f", us);
+	else
+		snprintf(buf, len, "%.0f", us);
+}
+
+static void fmt_gbs(double bytes_per_s, char *buf, size_t len)
+{
+	double g = bytes_per_s / 1e9;
+
+	snprintf(buf, len, g < 0.01 ? "%.4f" : g < 10 ? "%.3f" : "%.2f", g);
+}
+
+static uint64_t table_size(const struct bench_report *rep)
+{
+	const struct bench_opts *o = rep->opts;
+	uint64_t best = o->sizes[0];
+	int i;
+
+	for (i = 0; i < o->nsizes; i++) {
+		if (o->table_size && o->sizes[i] == o->table_size)
+			return o->table_size;
+		if (o->sizes[i] == 64)
+			best = 64;
+		else if (best != 64 && o->sizes[i] < best)
+			best = o->sizes[i];
+	}
+	return best;
+}
+
+/* One row per (mechanism, mode) that ran; one per mechanism that was skipped. */
+struct row {
+	const struct bench_mech *m;
+	unsigned int mode;
+	const struct bench_result *skip;
+};
+
+static int collect_rows(const struct bench_report *rep, struct row *rows, int max)
+{
+	const struct bench_mech *m;
+	unsigned int mode;
+	size_t i;
+	int n = 0, k;
+
+	for (k = 0; (m = bench_mechs[k]); k++) {
+		for (i = 0; i < rep->n && n < max; i++) {
+			if (rep->v[i].mech != m || rep->v[i].mode)
+				continue;
+			rows[n].m = m;
+			rows[n].mode = 0;
+			rows[n++].skip = &rep->v[i];
+		}
+		for (mode = BENCH_MODE_POLL; mode <= BENCH_MODE_BLOCK; mode <<= 1)
+			for (i = 0; i < rep->n && n < max; i++)
+				if (rep->v[i].mech == m && rep->v[i].mode == mode) {
+					rows[n].m = m;
+					rows[n].mode = mode;
+					rows[n++].skip = NULL;
+					break;
+				}
+	}
+	return n;
+}
+
+static const char *short_note(const struct bench_result *r, char *buf, size_t len)
+{
+	if (!r)
+		return "";
+	if (r->status == BENCH_FAILED)
+		return "FAILED, see below";
+	if (r->status == BENCH_SKIPPED) {
+		snprintf(buf, len, "%.*s", NOTE_MAX, r->note);
+		return buf;
+	}
+	return "";
+}
+
+static void print_main_row(FILE *out, const struct bench_report *rep, const struct row *row,
+			   uint64_t size)
+{
+	const struct bench_result *lat, *st, *fl, *fs;
+	char rate[16] = "-", gbs[16] = "-", tr[16] = "-", p50[16] = "-", p99[16] = "-",
+	     p999[16] = "-", max[16] = "-", lr[16] = "-", nb[64];
+	const char *note;
+
+	if (row->skip) {
+		fprintf(out, "%-15s %-6s %s: %s\n", row->m->name, "-",
+			row->skip->status == BENCH_FAILED ? "failed" : "skipped", row->skip->note);
+		return;
+	}
+	lat = bench_find_result(rep, row->m, row->mode, size, BENCH_LATENCY);
+	st = bench_find_result(rep, row->m, row->mode, size, BENCH_STREAM);
+	fl = floor_result(rep, size, BENCH_LATENCY);
+	fs = floor_result(rep, size, BENCH_STREAM);
+	if (st && st->status == BENCH_OK) {
+		fmt_rate(st->msgs_per_s, rate, sizeof(rate));
+		fmt_gbs(st->bytes_per_s, gbs, sizeof(gbs));
+		if (fs)
+			snprintf(tr, sizeof(tr), "%.2f", st->msgs_per_s / fs->msgs_per_s);
+	}
+	if (lat && lat->status == BENCH_OK) {
+		fmt_us(lat->lat.p50, p50, sizeof(p50));
+		fmt_us(lat->lat.p99, p99, sizeof(p99));
+		fmt_us(lat->lat.p999, p999, sizeof(p999));
+		fmt_us(lat->lat.max, max, sizeof(max));
+		if (fl)
+			snprintf(lr, sizeof(lr), "%.2f", lat->lat.p50 / fl->lat.p50);
+	}
+	note = short_note(lat && lat->status != BENCH_OK ? lat : st, nb, sizeof(nb));
+	fprintf(out, "%-15s %-6s %9s %8s %7s %9s %9s %9s %9s %7s  %s\n", row->m->name,
+		bench_mode_name(row->mode), rate, gbs, tr, p50, p99, p999, max, lr, note);
+}
+
+static void print_matrix(FILE *out, const struct bench_report *rep, const struct row *rows,
+			 int nrows, unsigned int workload)
+{
+	const struct bench_opts *o = rep->opts;
+	const struct bench_result *r;
+	char cell[32];
+	int i, s;
+
+	fprintf(out, "\n%s by message size\n", workload == BENCH_LATENCY ?
+		"Round-trip latency p50 (us)" : "Throughput (GB/s)");
+	fprintf(out, "%-15s %-6s", "Mechanism", "Mode");
+	for (s = 0; s < o->nsizes; s++) {
+		bench_format_size(o->sizes[s], cell, sizeof(cell));
+		fprintf(out, " %9s", cell);
+	}
+	fputc('\n', out);
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].skip || !(rows[i].m->workloads & workload))
+			continue;
+		fprintf(out, "%-15s %-6s", rows[i].m->name, bench_mode_name(rows[i].mode));
+		for (s = 0; s < o->nsizes; s++) {
+			r = bench_find_result(rep, rows[i].m, rows[i].mode, o->sizes[s], workload);
+			if (!r || r->status == BENCH_SKIPPED)
+				snprintf(cell, sizeof(cell), "-");
+			else if (r->status == BENCH_FAILED)
+				snprintf(cell, sizeof(cell), "FAILED");
+			else if (workload == BENCH_LATENCY)
+				fmt_us(r->lat.p50, cell, sizeof(cell));
+			else
+				fmt_gbs(r->bytes_per_s, cell, sizeof(cell));
+			fprintf(out, " %9s", cell);
+		}
+		fputc('\n', out);
+	}
+}
+
+static bool same_note(const struct bench_result *a, const struct bench_result *b)
+{
+	return a->mech == b->mech && a->mode == b->mode && a->status == b->status &&
+	       !strcmp(a->note, b->note);
+}
+
+/* Each distinct note once per (mechanism, mode), with the runs it applies to. */
+static void print_notes(FILE *out, const struct bench_report *rep)
+{
+	uint64_t sizes[BENCH_MAX_SIZES];
+	unsigned int workloads;
+	int nsizes, k;
+	char sz[32];
+	size_t i, j;
+	bool any = false, seen;
+
+	for (i = 0; i < rep->n; i++) {
+		const struct bench_result *r = &rep->v[i];
+
+		if (!r->mode || !r->note[0])
+			continue;
+		for (j = 0, seen = false; j < i && !seen; j++)
+			seen = same_note(&rep->v[j], r);
+		if (seen)
+			continue;
+		workloads = 0;
+		nsizes = 0;
+		for (j = i; j < rep->n; j++) {
+			if (!same_note(&rep->v[j], r))
+				continue;
+			workloads |= rep->v[j].workload;
+			for (k = 0; k < nsizes && sizes[k] != rep->v[j].size; k++)
+				;
+			if (k == nsizes && nsizes < BENCH_MAX_SIZES)
+				sizes[nsizes++] = rep->v[j].size;
+		}
+		if (!any)
+			fprintf(out, "\nNotes\n");
+		any = true;
+		fprintf(out, "  %s %s, %s", r->mech->name, bench_mode_name(r->mode),
+			workloads == (BENCH_LATENCY | BENCH_STREAM) ? "latency+stream" :
+			bench_workload_name(workloads));
+		for (k = 0; k < nsizes; k++) {
+			bench_format_size(sizes[k], sz, sizeof(sz));
+			fprintf(out, "%s%s", k ? ", " : " at ", sz);
+		}
+		fprintf(out, ": %s%s\n", r->status == BENCH_FAILED ? "FAILED: " :
+			r->status == BENCH_SKIPPED ? "skipped: " : "", r->note);
+	}
+}
+
+void bench_print_table(FILE *out, const struct bench_report *rep)
+{
+	const struct bench_machine *mc = &rep->machine;
+	const struct bench_result *any_lat = NULL, *any_st = NULL;
+	uint64_t size = table_size(rep);
+	struct row rows[128];
+	char sz[32], pin[64];
+	int nrows, i;
+	size_t k;
+
+	for (k = 0; k < rep->n; k++) {
+		if (rep->v[k].size != size || rep->v[k].status != BENCH_OK)
+			continue;
+		if (rep->v[k].workload == BENCH_LATENCY && !any_lat)
+			any_lat = &rep->v[k];
+		if (rep->v[k].workload == BENCH_STREAM && !any_st)
+			any_st = &rep->v[k];
+	}
+	if (rep->cpus[0] >= 0)
+		snprintf(pin, sizeof(pin), "pinned to CPUs %d and %d", rep->cpus[0], rep->cpus[1]);
+	else
+		snprintf(pin, sizeof(pin), "not pinned%s", mc->cpus_allowed < 2 ? " (one CPU)" : "");
+	bench_format_size(size, sz, sizeof(sz));
+	fprintf(out, "kipc bench: %s, %d CPUs, %s%s, %s, processes %s\n", mc->cpu_model,
+		mc->cpus_online, mc->kernel, mc->hypervisor ? " (virtual machine)" : "",
+		rep->tsc_ns_per_tick > 0 ? "TSC clock" : "CLOCK_MONOTONIC", pin);
+	fprintf(out, "%s messages; each run: ", sz);
+	if (any_lat)
+		fprintf(out, "%" PRIu64 " round trips", any_lat->iterations);
+	if (any_lat && any_st)
+		fprintf(out, ", ");
+	if (any_st)
+		fprintf(out, "%" PRIu64 " streamed messages", any_st->iterations);
+	fprintf(out, " after a warm-up of a tenth as many\n\n");
+
+	fprintf(out, "%-15s %-6s %-26s %-46s\n", "", "", "------- Throughput -------",
+		"------------- Round-trip latency (us) -------------");
+	fprintf(out, "%-15s %-6s %9s %8s %7s %9s %9s %9s %9s %7s  %s\n", "Mechanism", "Mode",
+		"msg/s", "GB/s", "x floor", "p50", "p99", "p99.9", "max", "x floor", "Notes");
+	nrows = collect_rows(rep, rows, 128);
+	for (i = 0; i < nrows; i++)
+		print_main_row(out, rep, &rows[i], size);
+	fprintf(out, "x floor: throughput / %s's, latency p50 / %s's, at the same size\n",
+		BENCH_FLOOR_STREAM, BENCH_FLOOR_LATENCY);
+
+	if (rep->opts->nsizes > 1) {
+		if (rep->opts->workloads & BENCH_LATENCY)
+			print_matrix(out, rep, rows, nrows, BENCH_LATENCY);
+		if (rep->opts->workloads & BENCH_STREAM)
+			print_matrix(out, rep, rows, nrows, BENCH_STREAM);
+	}
+	print_notes(out, rep);
+	fprintf(out, "\nTotal %.1f s\n", rep->total_s);
+}
+
+void bench_print_check(FILE *out, const struct bench_report *rep)
+{
+	const struct bench_mech *m;
+	char sz[32];
+	size_t i;
+	int k, ok, skipped, bad, n_ok = 0, n_skip = 0, n_bad = 0;
+
+	for (k = 0; (m = bench_mechs[k]); k++) {
+		ok = skipped = bad = 0;
+		for (i = 0; i < rep->n; i++) {
+			if (rep->v[i].mech != m)
+				continue;
+			ok += rep->v[i].status == BENCH_OK;
+			skipped += rep->v[i].status == BENCH_SKIPPED;
+			bad += rep->v[i].status == BENCH_FAILED;
+		}
+		if (!ok && !skipped && !bad)
+			continue;
+		if (bad) {
+			n_bad++;
+			fprintf(out, "FAIL %-15s\n", m->name);
+		} else if (ok) {
+			n_ok++;
+			fprintf(out, "ok   %-15s %d runs%s\n", m->name, ok,
+				skipped ? ", some sizes skipped" : "");
+		} else {
+			n_skip++;
+		}
+		for (i = 0; i < rep->n; i++) {
+			const struct bench_result *r = &rep->v[i];
+
+			if (r->mech != m || r->status == BENCH_OK)
+				continue;
+			if (!r->mode) {
+				fprintf(out, "skip %-15s %s\n", m->name, r->note);
+				continue;
+			}
+			if (r->status != BENCH_FAILED)
+				continue;
+			bench_format_size(r->size, sz, sizeof(sz));
+			fprintf(out, "     %s %s %s: %s\n", bench_mode_name(r->mode), sz,
+				bench_workload_name(r->workload), r->note);
+		}
+	}
+	fprintf(out, "check: %d mechanisms passed, %d skipped, %d failed (%.1f s)\n",
+		n_ok, n_skip, n_bad, rep->total_s);
+}
