@@ -251,6 +251,10 @@ int bench_send_fd(struct bench_run *r, int sock, int fd);
 int bench_recv_fd(struct bench_run *r, int sock, bool *via_pidfd);
 long bench_read_sysctl(const char *path);
 
+/* Shared anonymous memory, inherited across fork and prefaulted by each role (shared_mem.c). */
+void *bench_shared_alloc(struct bench_run *r, size_t bytes);
+void bench_shared_prefault(void *mem, size_t bytes);
+
 /* Parent-side services (cleanup.c). */
 extern bool bench_in_child;
 const char *bench_tmpdir(void);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "slot_ring.h"
+#include "bench.h"
 
 struct line {
 	_Alignas(BENCH_CACHELINE) _Atomic uint64_t word0;

@@ -10,8 +10,10 @@
  *             kipc users, as in real use)
  *   attach    role B: kipc_listen(name, transport) then kipc_accept();
  *             role A: kipc_connect(name, transport), retried until B listens;
- *             both: the wait policy from r->p->mode (BENCH_MODE_POLL: busy-poll,
- *             BENCH_MODE_BLOCK: blocking)
+ *             transport KIPC_TRANSPORT_DEV/SHM/UDS (never AUTO: each row is
+ *             one transport); wait policy from r->p->mode: BENCH_MODE_POLL is
+ *             KIPC_WAIT_SPIN, BENCH_MODE_BLOCK is KIPC_WAIT_SLEEP (not the
+ *             default spin-then-sleep, so the two rows mean what they say)
  *   send/recv kipc_send()/kipc_recv() of exactly len bytes; any short or
  *             failed call is bench_fail() with the errno. If libkipc offers
  *             in-place buffers, provide send_loan/send_commit and

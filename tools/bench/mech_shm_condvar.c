@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "slot_ring.h"
+#include "bench.h"
 
 #define CV_SLOTS	16
 

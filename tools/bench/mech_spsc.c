@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "slot_ring.h"
+#include "bench.h"
 
 #ifndef SPSC_SLOTS
 #define SPSC_SLOTS	4096		/* 256 KiB per direction */

@@ -6,6 +6,7 @@
  * temporary directory, which is removed with everything else.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -73,23 +74,36 @@ static uint64_t chart_size(const struct bench_report *rep)
 	return o->sizes[0];
 }
 
+/* gnuplot's warnings are kept out of the report; its errors are the error. */
 static int run_gnuplot(const char *script, char *err)
 {
-	int status;
+	char log[300], msg[200] = "";
+	int status, fd;
+	ssize_t n;
 	pid_t pid;
 
+	snprintf(log, sizeof(log), "%s/gnuplot.log", bench_tmpdir());
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
 		return bench_errf(err, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		bench_child_prepare();
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			dup2(fd, 2);
 		execlp("gnuplot", "gnuplot", script, (char *)NULL);
 		_exit(127);
 	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
-		return bench_errf(err, "gnuplot failed (status %#x)", status);
-	return 0;
+	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status))
+		return 0;
+	fd = open(log, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, msg, sizeof(msg) - 1);
+		msg[n > 0 ? n : 0] = 0;
+		close(fd);
+	}
+	return bench_errf(err, "gnuplot failed: %s", msg[0] ? msg : "no message");
 }
 
 int bench_write_png(const struct bench_report *rep, const char *path, char *err)
@@ -125,7 +139,8 @@ int bench_write_png(const struct bench_report *rep, const char *path, char *err)
 	fprintf(gp, "set terminal pngcairo size 1600,700 font ',9'\nset output '%s'\n", path);
 	fprintf(gp, "set multiplot layout 1,2 title 'kipc bench: %s, %d CPUs, %s'\n",
 		rep->machine.cpu_model, rep->machine.cpus_online, rep->machine.kernel);
-	fprintf(gp, "set key outside right top font ',8'\nset grid\nset logscale y\n");
+	fprintf(gp, "set key outside right top font ',8'\nset grid\nset logscale y\n"
+		    "set format y '%%g'\n");
 	fprintf(gp, "set title 'Round-trip latency distribution, %s messages'\n", sz);
 	fprintf(gp, "set xlabel 'percentile'\nset ylabel 'round trip (us)'\n");
 	/* tic labels are gnuplot formats: a literal % is %% there */

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "slot_ring.h"
 
@@ -187,26 +185,4 @@ int slot_ring_recv(struct bench_run *r, struct slot_ring_pair *pair, void *buf, 
 		return -1;
 	memcpy(buf, slot, len);
 	return slot_ring_release(r, ring);
-}
-
-void *bench_shared_alloc(struct bench_run *r, size_t bytes)
-{
-	void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (mem == MAP_FAILED) {
-		bench_fail(r, "mmap %zu shared bytes: %s", bytes, strerror(errno));
-		return NULL;
-	}
-	return mem;
-}
-
-void bench_shared_prefault(void *mem, size_t bytes)
-{
-#ifdef MADV_POPULATE_WRITE
-	/* no page fault in a timed section; best effort (Linux 5.14+) */
-	madvise(mem, bytes, MADV_POPULATE_WRITE);
-#else
-	(void)mem;
-	(void)bytes;
-#endif
 }

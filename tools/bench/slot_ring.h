@@ -69,8 +69,5 @@ struct slot_ring_pair {
 int slot_ring_send(struct bench_run *r, struct slot_ring_pair *pair, const void *buf, size_t len);
 int slot_ring_recv(struct bench_run *r, struct slot_ring_pair *pair, void *buf, size_t len);
 
-/* Shared anonymous memory, inherited across fork and prefaulted by each role. */
-void *bench_shared_alloc(struct bench_run *r, size_t bytes);
-void bench_shared_prefault(void *mem, size_t bytes);
 
 #endif
