@@ -112,7 +112,7 @@ int kipc_mmap(struct file *file, struct vm_area_struct *vma)
 	side = ep->side;
 	own_view = kipc_vma_is_own(vma);
 
-	if (!(vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (own_view) {
 		if (len != PAGE_SIZE + c->ring_bytes[side])

@@ -119,7 +119,7 @@ TEST_F(conn, accept_out_of_fds_emfile_keeps_connection_queued)
 	low = rl;
 	low.rlim_cur = kt_max_fd() + 1;
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
-	while (dup(0) >= 0)
+	while (dup(self->p.lfd) >= 0)
 		;
 	ASSERT_EQ(EMFILE, errno);
 	EXPECT_EQ(-EMFILE, kt_accept(self->p.lfd, KIPC_ACCEPT_NONBLOCK, NULL));

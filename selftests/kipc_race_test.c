@@ -304,6 +304,99 @@ TEST(mmap_races_peer_close)
 	}
 }
 
+/* --- two threads binding one fresh fd, two threads accepting one
+ * connection: exactly one wins each time ---
+ */
+
+static int listen_on(struct racer *r)
+{
+	return kt_listen(r->fd, r->name, 0600, 0, 0, 0);
+}
+
+static int connect_on(struct racer *r)
+{
+	return kt_connect(r->fd, r->name, KIPC_CONNECT_NONBLOCK);
+}
+
+TEST(listen_and_connect_race_on_one_fd)
+{
+	int n = rounds(100), i;
+	struct kt_pair p;
+
+	ASSERT_EQ(0, kt_pair_open(&p, 0, 0));
+	for (i = 0; i < n; i++) {
+		char name[KIPC_NAME_MAX];
+		struct racer l = { .fn = listen_on, .name = name };
+		struct racer c = { .fn = connect_on, .name = p.name };
+		struct kipc_conn_info ci;
+		pthread_barrier_t go;
+		int fd = kt_open(), rl, rc, sfd;
+
+		ASSERT_LE(0, fd);
+		kt_name(name, "bind");
+		l.fd = c.fd = fd;
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 3));
+		ASSERT_EQ(0, racer_start(&l, &go));
+		ASSERT_EQ(0, racer_start(&c, &go));
+		pthread_barrier_wait(&go);
+		rl = racer_join(&l);
+		rc = racer_join(&c);
+		pthread_barrier_destroy(&go);
+		/* One role, and the fd behaves as that role. */
+		ASSERT_TRUE((!rl && rc == -EINVAL) || (rl == -EINVAL && !rc))
+			TH_LOG("round %d: listen %d, connect %d", i, rl, rc);
+		if (!rc) {
+			ASSERT_EQ(0, kt_conn_info(fd, &ci));
+			sfd = kt_accept(p.lfd, KIPC_ACCEPT_NONBLOCK, NULL);
+			ASSERT_LE(0, sfd);
+			close(sfd);
+		} else {
+			ASSERT_EQ(-EINVAL, kt_conn_info(fd, &ci));
+			ASSERT_EQ(-EAGAIN, kt_accept(fd, KIPC_ACCEPT_NONBLOCK, NULL));
+		}
+		close(fd);
+	}
+	kt_pair_close(&p);
+}
+
+static int accept_nonblock(struct racer *r)
+{
+	int fd = kt_accept(r->fd, KIPC_ACCEPT_NONBLOCK, NULL);
+
+	if (fd >= 0)
+		r->fd2 = fd;
+	return fd < 0 ? fd : 0;
+}
+
+TEST(two_accepts_race_for_one_connection)
+{
+	int n = rounds(100), i;
+	struct kt_pair p;
+
+	ASSERT_EQ(0, kt_pair_open(&p, 0, 0));
+	for (i = 0; i < n; i++) {
+		struct racer a = { .fn = accept_nonblock, .fd = p.lfd, .fd2 = -1 };
+		struct racer b = { .fn = accept_nonblock, .fd = p.lfd, .fd2 = -1 };
+		pthread_barrier_t go;
+		int cfd, ra, rb;
+
+		cfd = kt_new_client(p.name, 0);
+		ASSERT_LE(0, cfd);
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 3));
+		ASSERT_EQ(0, racer_start(&a, &go));
+		ASSERT_EQ(0, racer_start(&b, &go));
+		pthread_barrier_wait(&go);
+		ra = racer_join(&a);
+		rb = racer_join(&b);
+		pthread_barrier_destroy(&go);
+		ASSERT_TRUE((!ra && rb == -EAGAIN) || (ra == -EAGAIN && !rb))
+			TH_LOG("round %d: %d %d", i, ra, rb);
+		close(a.fd2 >= 0 ? a.fd2 : b.fd2);
+		close(cfd);
+	}
+	kt_pair_close(&p);
+}
+
 /* --- one KICK wakes every poller --- */
 
 TEST(one_kick_wakes_every_polling_thread)

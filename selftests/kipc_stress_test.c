@@ -134,6 +134,22 @@ static int kick(struct kt_end *e, struct side_result *r)
 	return kt_kick(e->fd);
 }
 
+/* Publish what was committed; kick if the consumer waits for it. */
+static int flush_tx(struct kt_end *e, struct side_result *r)
+{
+	if (kipc_ring_publish(&e->tx) && kipc_ring_prod_should_kick(&e->tx))
+		return kick(e, r);
+	return 0;
+}
+
+/* Release what was consumed; kick if the producer waits for the room. */
+static int flush_rx(struct kt_end *e, struct side_result *r)
+{
+	if (kipc_ring_release(&e->rx) && kipc_ring_cons_should_kick(&e->rx))
+		return kick(e, r);
+	return 0;
+}
+
 /*
  * Send @tx_total messages of @tx and receive @rx_total of @rx on @e,
  * interleaved, sleeping only when neither is possible.
@@ -164,13 +180,12 @@ static int pump(struct kt_end *e, struct dir_gen *tx, uint64_t tx_total,
 			kipc_ring_commit(&e->tx);
 			gen_advance(tx);
 			progress = true;
-			if (++n % PUBLISH_BATCH == 0 && kipc_ring_publish(&e->tx) &&
-			    kipc_ring_prod_should_kick(&e->tx) &&
-			    (ret = kick(e, r)))
+			ret = ++n % PUBLISH_BATCH ? 0 : flush_tx(e, r);
+			if (ret)
 				return ret;
 		}
-		if (kipc_ring_publish(&e->tx) && kipc_ring_prod_should_kick(&e->tx) &&
-		    (ret = kick(e, r)))
+		ret = flush_tx(e, r);
+		if (ret)
 			return ret;
 
 		n = 0;
@@ -194,13 +209,12 @@ static int pump(struct kt_end *e, struct dir_gen *tx, uint64_t tx_total,
 			kipc_ring_consume(&e->rx);
 			gen_advance(rx);
 			progress = true;
-			if (++n % PUBLISH_BATCH == 0 && kipc_ring_release(&e->rx) &&
-			    kipc_ring_cons_should_kick(&e->rx) &&
-			    (ret = kick(e, r)))
+			ret = ++n % PUBLISH_BATCH ? 0 : flush_rx(e, r);
+			if (ret)
 				return ret;
 		}
-		if (kipc_ring_release(&e->rx) && kipc_ring_cons_should_kick(&e->rx) &&
-		    (ret = kick(e, r)))
+		ret = flush_rx(e, r);
+		if (ret)
 			return ret;
 
 		if (progress) {

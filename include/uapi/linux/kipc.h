@@ -11,7 +11,7 @@
  *  - every ioctl argument starts with { __u32 size; __u32 flags; } and is
  *    read with copy_struct_from_user(): a size below the first version of
  *    the struct gives -EINVAL, a larger size whose extra bytes are not zero
- *    gives -E2BIG; unknown flags or non-zero reserved fields give -EINVAL;
+ *    gives -E2BIG, and so does any size above the page size; unknown flags or non-zero reserved fields give -EINVAL;
  *    a bad pointer gives -EFAULT; an unknown ioctl gives -ENOTTY; an ioctl
  *    that does not fit the fd's role (e.g. ACCEPT on a connection) gives
  *    -EINVAL. Output structs are written back up to min(size, kernel size).
@@ -177,7 +177,16 @@ struct kipc_eventfd {
  * peer's poll/epoll/io_uring waiters and signals its eventfd. Cheap; kicks
  * coalesce. Also the io_uring command op: IORING_OP_URING_CMD with
  * cmd_op = KIPC_URING_CMD_KICK does the same and completes with res 0.
- * Errors: EPIPE (peer gone), EINVAL (not a connection, non-zero argument).
+ * Errors: EPIPE (peer gone), EINVAL (not a connection, non-zero argument);
+ * an unknown uring_cmd op completes with -ENOTTY.
+ *
+ * poll/epoll/io_uring POLL_ADD on a connection: EPOLLIN while the receive
+ * ring holds data; EPOLLOUT while the send ring has room for
+ * max(kipc_prod.need, one empty record); once the peer is gone EPOLLHUP |
+ * EPOLLRDHUP | EPOLLIN | EPOLLOUT, so a reader drains and then sees
+ * end-of-stream and a writer learns of EPIPE; EPOLLERR with EPOLLIN when
+ * the indices are inconsistent. A listener polls EPOLLIN while connections
+ * wait for ACCEPT.
  */
 #define KIPC_IOC_KICK		_IO(KIPC_IOC_MAGIC, 0x06)
 #define KIPC_URING_CMD_KICK	KIPC_IOC_KICK
