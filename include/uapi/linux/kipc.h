@@ -12,8 +12,9 @@
  *    read with copy_struct_from_user(): a size below the first version of
  *    the struct gives -EINVAL, a larger size whose extra bytes are not zero
  *    gives -E2BIG, and so does any size above the page size; unknown flags
- *    or non-zero reserved fields give -EINVAL; a bad pointer gives -EFAULT; an unknown ioctl gives -ENOTTY; an ioctl
- *    that does not fit the fd's role (e.g. ACCEPT on a connection) gives
+ *    or non-zero reserved fields give -EINVAL; a bad pointer gives
+ *    -EFAULT; an unknown ioctl gives -ENOTTY; an ioctl that does not fit
+ *    the fd's role (e.g. ACCEPT on a connection) gives
  *    -EINVAL. Output structs are written back up to min(size, kernel size).
  *  - ioctl numbers are _IO() with the size carried inside the struct, so a
  *    struct can grow without a new number.
