@@ -1,46 +1,350 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The hook for kipc itself: one mechanism per transport (dev, shm, uds),
- * each in busy-poll and blocking mode. They show in the table as skipped
- * until libkipc's public API (include/kipc.h) exists; then fill in the
- * hooks below and link libkipc (see README.md, "Adding kipc"):
+ * kipc itself, through libkipc's public API (include/kipc.h), one
+ * mechanism per transport: kipc-dev (rings of the /dev/kipc driver),
+ * kipc-shm (the same rings in a sealed memfd, eventfd doorbells) and
+ * kipc-uds (SOCK_SEQPACKET messages), each in busy-poll and blocking mode.
  *
- *   setup     parent: choose the name, r->p->prefix + "-kipc", into
- *             r->ctl->mech_shared (no kipc call: both roles are separate
- *             kipc users, as in real use)
- *   attach    role B: kipc_listen(name, transport) then kipc_accept();
- *             role A: kipc_connect(name, transport), retried until B listens;
- *             transport KIPC_TRANSPORT_DEV/SHM/UDS (never AUTO: each row is
- *             one transport); wait policy from r->p->mode: BENCH_MODE_POLL is
- *             KIPC_WAIT_SPIN, BENCH_MODE_BLOCK is KIPC_WAIT_SLEEP (not the
- *             default spin-then-sleep, so the two rows mean what they say)
- *   send/recv kipc_send()/kipc_recv() of exactly len bytes; any short or
- *             failed call is bench_fail() with the errno. If libkipc offers
- *             in-place buffers, provide send_loan/send_commit and
- *             recv_loan/recv_release instead: the workload writes and checks
- *             the payload in place.
- *   detach    kipc_close() of the connection and the listener
- *   teardown  nothing: the names die with their last user
+ *   setup     parent: the name, r->p->prefix + "-kipc", into mech_shared;
+ *             no kipc call (both roles are separate kipc users, as in real
+ *             use); kipc-dev checks RLIMIT_MEMLOCK against the pinned rings
+ *   attach    role B: kipc_listen(name, transport) and, once role A knows
+ *             it listens (bench_exchange), kipc_accept(); role A:
+ *             kipc_connect(). The transport is forced (never AUTO: each
+ *             row is one transport). Wait policy: poll is KIPC_WAIT_SPIN,
+ *             block is KIPC_WAIT_SLEEP (not the default spin-then-sleep,
+ *             which for round trips shorter than its 20 us spin budget
+ *             never sleeps and would be busy-poll under another name).
+ *   data      the zero-copy calls: the workload writes the payload into
+ *             kipc_reserve()'s buffer and kipc_commit()s it, and checks the
+ *             received one in place between kipc_peek() and kipc_release().
+ *             Round trips publish (and ring the doorbell) per message;
+ *             streams commit with KIPC_MORE and publish every
+ *             STREAM_BATCH messages or STREAM_BATCH_BYTES bytes, the same
+ *             batch as the spsc-ring floor (16 slots of 64 B), and
+ *             kipc_flush() after the last one.
+ *   detach    kipc_close() and kipc_listener_close()
+ *   teardown  nothing: the names (abstract socket, driver listener) die
+ *             with their last user.
  *
- * The payload is validated by the workload like every other mechanism's.
+ * Rings: 256 KiB per direction (the spsc-ring floor's size) while that
+ * carries the message, else the smallest power of two that does
+ * (KIPC_MSG_MAX(ring) = ring / 2 - 8: 4 MiB for 1 MiB messages).
+ * uds carries at most KIPC_UDS_MSG_MAX bytes per message (libkipc caps
+ * SOCK_SEQPACKET messages at 256 KiB), larger sizes are skipped.
+ *
+ * uds ignores the wait policy (the kernel does the waiting), so its
+ * busy-poll row spins here: every call with KIPC_NONBLOCK, retried on
+ * -EAGAIN. The ring transports do the same only when spinning must yield
+ * (one CPU, or --check): libkipc's own spin never yields.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <kipc.h>
+#include <linux/kipc.h>
+
 #include "bench.h"
 
-static const char *kipc_unavailable(void)
+#define RING_MIN		(256u << 10)
+#define STREAM_BATCH		16
+#define STREAM_BATCH_BYTES	(16 * BENCH_CACHELINE)
+#define KIPC_UDS_MSG_MAX	(256u << 10)
+#define CONNECT_TIMEOUT_MS	10000
+#define ACCEPT_SLICE_MS		100
+#define ACCEPT_TIMEOUT_NS	(10ull * 1000 * 1000 * 1000)
+
+struct kipc_priv {
+	char name[KIPC_NAME_MAX];
+	/* role-local */
+	int transport;
+	struct kipc_listener *l;
+	struct kipc_conn *c;
+	unsigned int flags;		/* KIPC_NONBLOCK when we spin, not libkipc */
+	bool spin;
+	bool stream;
+	unsigned int batch_msgs;	/* committed, not yet published */
+	size_t batch_bytes;
+};
+
+static uint32_t ring_bytes_for(uint64_t size)
 {
-	return "libkipc is not linked into the bench yet (hook: tools/bench/mech_kipc.c)";
+	uint32_t ring = RING_MIN;
+
+	while (KIPC_MSG_MAX(ring) < size && ring < (1u << 30))
+		ring <<= 1;
+	return ring;
 }
 
-#define KIPC_MECH(var, transport, what)						\
+/* ------------------------------------------------------------------ */
+/* Availability                                                        */
+
+static const char *kipc_dev_available(void)
+{
+	if (access("/dev/" KIPC_DEVICE_NAME, F_OK))
+		return "driver not loaded (no /dev/kipc: insmod kmod/kipc.ko, "
+		       "or run it in the VM: tools/vm/run.sh)";
+	return NULL;
+}
+
+static const char *kipc_shm_available(void)
+{
+	int m = memfd_create("kipc-bench-probe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int e = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	const char *why = NULL;
+
+	if (m < 0)
+		why = "memfd_create() does not work here (kipc's shm transport needs it)";
+	else if (e < 0)
+		why = "eventfd() does not work here (kipc's shm transport needs it)";
+	if (m >= 0)
+		close(m);
+	if (e >= 0)
+		close(e);
+	return why;
+}
+
+static const char *kipc_uds_size_unsupported(uint64_t size, char *why, size_t len)
+{
+	if (size <= KIPC_UDS_MSG_MAX)
+		return NULL;
+	snprintf(why, len, "kipc's uds transport carries at most 256 KiB per message");
+	return why;
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up                                                              */
+
+static bool have_cap_ipc_lock(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	bool found = false;
+
+	if (!f)
+		return geteuid() == 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "CapEff: %llx", &eff) == 1;
+	fclose(f);
+	return found ? (eff >> 14) & 1 : geteuid() == 0;	/* CAP_IPC_LOCK is 14 */
+}
+
+static int kipc_setup(struct bench_run *r)
+{
+	struct kipc_priv *k = r->priv;
+	const char *tname = r->mech->name + strlen("kipc-");
+
+	if (snprintf(k->name, sizeof(k->name), "%s-kipc", r->p->prefix) >=
+	    (int)sizeof(k->name))
+		return bench_fail(r, "name %s-kipc is too long for kipc", r->p->prefix);
+	/* The driver pins both rings and charges them to RLIMIT_MEMLOCK. */
+	if (!strcmp(tname, "dev") && !have_cap_ipc_lock()) {
+		uint64_t need = 2ull * ring_bytes_for(r->p->size) + 4 * 4096;
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur < need) {
+			bench_fail(r, "RLIMIT_MEMLOCK is %llu KiB, the driver pins %llu KiB of rings "
+				   "(raise ulimit -l, or run as root)",
+				   (unsigned long long)rl.rlim_cur >> 10,
+				   (unsigned long long)need >> 10);
+			return 1;
+		}
+	}
+	snprintf(r->ctl->mech_shared, sizeof(r->ctl->mech_shared), "%s", k->name);
+	return 0;
+}
+
+static int kipc_err(struct bench_run *r, const char *call, long ret)
+{
+	const char *hint = "";
+
+	if (ret == -ENOMEM && !strcmp(r->mech->name, "kipc-dev"))
+		hint = " (the driver's rings count against RLIMIT_MEMLOCK)";
+	return bench_fail(r, "%s: %s (%ld)%s", call, kipc_strerror((int)ret), ret, hint);
+}
+
+static int kipc_attach(struct bench_run *r)
+{
+	struct kipc_priv *k = r->priv;
+	struct kipc_opts o = KIPC_OPTS_INIT;
+	struct bench_role_state *peer = &r->ctl->role[r->role ^ 1];
+	const char *tname = r->mech->name + strlen("kipc-");
+	uint64_t deadline;
+	int ready = 0, ret;
+	ssize_t max;
+
+	if (strnlen(r->ctl->mech_shared, sizeof(k->name)) >= sizeof(k->name))
+		return bench_fail(r, "kipc name too long");
+	strcpy(k->name, r->ctl->mech_shared);
+	k->transport = !strcmp(tname, "dev") ? KIPC_TRANSPORT_DEV :
+		       !strcmp(tname, "shm") ? KIPC_TRANSPORT_SHM : KIPC_TRANSPORT_UDS;
+	/* uds ignores the wait policy (the kernel waits): its busy-poll is ours */
+	k->spin = r->p->mode == BENCH_MODE_POLL &&
+		  (r->p->spin_yield || k->transport == KIPC_TRANSPORT_UDS);
+	k->flags = k->spin ? KIPC_NONBLOCK : 0;
+	k->stream = r->p->workload == BENCH_STREAM;
+	o.transport = (unsigned int)k->transport;
+	o.ring_bytes = ring_bytes_for(r->p->size);
+	o.wait_policy = r->p->mode == BENCH_MODE_POLL ? KIPC_WAIT_SPIN : KIPC_WAIT_SLEEP;
+
+	if (r->role == BENCH_ROLE_B) {
+		ret = kipc_listen(k->name, &o, &k->l);
+		if (ret)
+			return kipc_err(r, "kipc_listen", ret);
+		/* Role A connects only now: no retry loop, no race. */
+		if (bench_exchange(r, &ready, sizeof(ready), &ready, sizeof(ready)))
+			return -1;
+		deadline = bench_mono_ns() + ACCEPT_TIMEOUT_NS;
+		for (;;) {
+			ret = kipc_accept_timeout(k->l, &k->c, 0, ACCEPT_SLICE_MS);
+			if (ret != -ETIMEDOUT && ret != -EINTR)
+				break;
+			if (atomic_load_explicit(&peer->done, memory_order_acquire))
+				return bench_fail(r, "peer role ended before connecting");
+			if (bench_mono_ns() > deadline)
+				return bench_fail(r, "kipc_accept: no connection in 10 s");
+		}
+		if (ret)
+			return kipc_err(r, "kipc_accept", ret);
+	} else {
+		if (bench_exchange(r, &ready, sizeof(ready), &ready, sizeof(ready)))
+			return -1;
+		o.timeout_ms = CONNECT_TIMEOUT_MS;
+		ret = kipc_connect(k->name, &o, &k->c);
+		if (ret)
+			return kipc_err(r, "kipc_connect", ret);
+	}
+	if (kipc_transport(k->c) != k->transport)
+		return bench_fail(r, "connected over %s, asked for %s",
+				  kipc_transport_name(kipc_transport(k->c)), tname);
+	max = kipc_msg_max(k->c);
+	if (max < 0 || (uint64_t)max < r->p->size)
+		return bench_fail(r, "kipc_msg_max() is %zd, below the %llu-byte message",
+				  max, (unsigned long long)r->p->size);
+	return 0;
+}
+
+static void kipc_detach(struct bench_run *r)
+{
+	struct kipc_priv *k = r->priv;
+
+	kipc_close(k->c);
+	k->c = NULL;
+	kipc_listener_close(k->l);
+	k->l = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Data                                                                */
+
+static void *kipc_send_loan(struct bench_run *r, size_t len)
+{
+	struct kipc_priv *k = r->priv;
+	void *buf;
+	int ret;
+
+	while ((ret = kipc_reserve(k->c, len, &buf, k->flags)) == -EAGAIN && k->spin)
+		bench_spin(r);
+	if (ret) {
+		kipc_err(r, "kipc_reserve", ret);
+		return NULL;
+	}
+	return buf;
+}
+
+static int kipc_send_commit(struct bench_run *r, void *buf, size_t len)
+{
+	struct kipc_priv *k = r->priv;
+	unsigned int flags = 0;
+	int ret;
+
+	(void)buf;
+	if (k->stream) {
+		k->batch_bytes += len;
+		if (++k->batch_msgs < STREAM_BATCH && k->batch_bytes < STREAM_BATCH_BYTES) {
+			flags = KIPC_MORE;
+		} else {
+			k->batch_msgs = 0;
+			k->batch_bytes = 0;
+		}
+	}
+	/* uds sends in commit: with KIPC_NONBLOCK a full socket keeps the reservation */
+	while ((ret = kipc_commit(k->c, len, flags | k->flags)) == -EAGAIN && k->spin)
+		bench_spin(r);
+	return ret ? kipc_err(r, "kipc_commit", ret) : 0;
+}
+
+static int kipc_flush_hook(struct bench_run *r)
+{
+	struct kipc_priv *k = r->priv;
+	int ret = kipc_flush(k->c, 0);
+
+	k->batch_msgs = 0;
+	k->batch_bytes = 0;
+	return ret < 0 ? kipc_err(r, "kipc_flush", ret) : 0;
+}
+
+static const void *kipc_recv_loan(struct bench_run *r, size_t len)
+{
+	struct kipc_priv *k = r->priv;
+	const void *buf;
+	ssize_t n;
+
+	while ((n = kipc_peek(k->c, &buf, k->flags)) == -EAGAIN && k->spin)
+		bench_spin(r);
+	if (n == 0) {
+		bench_fail(r, "kipc_peek: end of stream, the peer closed");
+		return NULL;
+	}
+	if (n < 0) {
+		kipc_err(r, "kipc_peek", n);
+		return NULL;
+	}
+	if ((size_t)n != len) {
+		bench_fail(r, "kipc_peek: a %zd-byte message, expected %zu", n, len);
+		return NULL;
+	}
+	return buf;
+}
+
+static int kipc_recv_release(struct bench_run *r, const void *buf)
+{
+	struct kipc_priv *k = r->priv;
+	int ret = kipc_release(k->c);
+
+	(void)buf;
+	return ret ? kipc_err(r, "kipc_release", ret) : 0;
+}
+
+#define KIPC_MECH(var, transport, what, avail, unsupported)			\
 	const struct bench_mech var = {						\
 		.name = "kipc-" transport,					\
 		.group = "kipc",						\
-		.summary = "kipc over the " what " transport",			\
+		.summary = "kipc over the " what " transport (zero-copy calls)", \
 		.modes = BENCH_MODE_POLL | BENCH_MODE_BLOCK,			\
 		.workloads = BENCH_LATENCY | BENCH_STREAM,			\
-		.available = kipc_unavailable,					\
+		.priv_size = sizeof(struct kipc_priv),				\
+		.available = avail,						\
+		.size_unsupported = unsupported,				\
+		.setup = kipc_setup,						\
+		.attach = kipc_attach,						\
+		.detach = kipc_detach,						\
+		.send_loan = kipc_send_loan,					\
+		.send_commit = kipc_send_commit,				\
+		.recv_loan = kipc_recv_loan,					\
+		.recv_release = kipc_recv_release,				\
+		.flush = kipc_flush_hook,					\
 	}
 
-KIPC_MECH(bench_mech_kipc_dev, "dev", "/dev/kipc driver");
-KIPC_MECH(bench_mech_kipc_shm, "shm", "shared-memory fallback");
-KIPC_MECH(bench_mech_kipc_uds, "uds", "Unix-socket fallback");
+KIPC_MECH(bench_mech_kipc_dev, "dev", "/dev/kipc driver", kipc_dev_available, NULL);
+KIPC_MECH(bench_mech_kipc_shm, "shm", "shared-memory fallback", kipc_shm_available, NULL);
+KIPC_MECH(bench_mech_kipc_uds, "uds", "Unix-socket fallback", NULL, kipc_uds_size_unsupported);

@@ -273,6 +273,162 @@ static void print_notes(FILE *out, const struct bench_report *rep)
 	}
 }
 
+/*
+ * The issues' targets for kipc (informative: a MISS never changes the exit
+ * status), at 64 B, each ratio from the same run.
+ */
+#define TARGET_SIZE	64
+
+static const struct bench_result *ok_result(const struct bench_report *rep, const char *name,
+					    unsigned int mode, unsigned int workload)
+{
+	const struct bench_mech *m = bench_find_mech(name);
+	const struct bench_result *r;
+
+	if (!m)
+		return NULL;
+	r = bench_find_result(rep, m, mode, TARGET_SIZE, workload);
+	return r && r->status == BENCH_OK ? r : NULL;
+}
+
+static void target_line(FILE *out, const char *what, const char *how, bool have, bool pass)
+{
+	fprintf(out, "  %-50s %-42s %s\n", what, have ? how : "n/a (not measured)",
+		have ? (pass ? "PASS" : "MISS") : "");
+}
+
+/* Round-trip p50 as "1.23 us". */
+static const char *us_of(const struct bench_result *r, char *buf, size_t len)
+{
+	char v[16];
+
+	fmt_us(r->lat.p50, v, sizeof(v));
+	snprintf(buf, len, "%s us", v);
+	return buf;
+}
+
+/* Would the user pick this instead of kipc for a round trip? Sockets, pipes, queues. */
+static bool classic_rt_peer(const struct bench_mech *m)
+{
+	return !strcmp(m->group, "pipes") || !strcmp(m->group, "sockets") ||
+	       !strcmp(m->group, "mqueue") || !strcmp(m->name, "uring-uds") ||
+	       !strcmp(m->name, "boost-mq");
+}
+
+static void print_targets_for(FILE *out, const struct bench_report *rep, const char *kipc)
+{
+	const struct bench_result *kp = ok_result(rep, kipc, BENCH_MODE_POLL, BENCH_LATENCY),
+		*kb = ok_result(rep, kipc, BENCH_MODE_BLOCK, BENCH_LATENCY),
+		*ks = ok_result(rep, kipc, BENCH_MODE_POLL, BENCH_STREAM),
+		*cl = ok_result(rep, BENCH_FLOOR_LATENCY, BENCH_MODE_POLL, BENCH_LATENCY),
+		*sp = ok_result(rep, BENCH_FLOOR_STREAM, BENCH_MODE_POLL, BENCH_STREAM),
+		*us = ok_result(rep, "unix-seqpacket", BENCH_MODE_BLOCK, BENCH_STREAM),
+		*ef = ok_result(rep, "shm-eventfd", BENCH_MODE_BLOCK, BENCH_LATENCY),
+		*bq = ok_result(rep, "boost-mq", BENCH_MODE_BLOCK, BENCH_LATENCY),
+		*bqp = ok_result(rep, "boost-mq", BENCH_MODE_POLL, BENCH_LATENCY),
+		*ix = ok_result(rep, "iceoryx", BENCH_MODE_POLL, BENCH_LATENCY),
+		*best = NULL;
+	char what[96], how[96], a[24], b[24];
+	size_t i;
+	double x;
+
+	if (!kp && !kb && !ks)
+		return;
+	snprintf(what, sizeof(what), "%s poll RT p50 <= 1.2x %s", kipc, BENCH_FLOOR_LATENCY);
+	x = kp && cl ? kp->lat.p50 / cl->lat.p50 : 0;
+	snprintf(how, sizeof(how), "%s / %s = %.2fx", kp ? us_of(kp, a, sizeof(a)) : "",
+		 cl ? us_of(cl, b, sizeof(b)) : "", x);
+	target_line(out, what, how, kp && cl, x <= 1.2);
+
+	snprintf(what, sizeof(what), "%s poll RT p99 <= 1.5x %s p99", kipc, BENCH_FLOOR_LATENCY);
+	x = kp && cl ? kp->lat.p99 / cl->lat.p99 : 0;
+	snprintf(how, sizeof(how), "%.2f / %.2f us = %.2fx", kp ? kp->lat.p99 / 1000 : 0,
+		 cl ? cl->lat.p99 / 1000 : 0, x);
+	target_line(out, what, how, kp && cl, x <= 1.5);
+
+	snprintf(what, sizeof(what), "%s poll stream >= 0.8x %s", kipc, BENCH_FLOOR_STREAM);
+	x = ks && sp ? ks->msgs_per_s / sp->msgs_per_s : 0;
+	snprintf(how, sizeof(how), "%.2fM / %.2fM msg/s = %.2fx", ks ? ks->msgs_per_s / 1e6 : 0,
+		 sp ? sp->msgs_per_s / 1e6 : 0, x);
+	target_line(out, what, how, ks && sp, x >= 0.8);
+
+	snprintf(what, sizeof(what), "%s poll stream >= 20x unix-seqpacket", kipc);
+	x = ks && us ? ks->msgs_per_s / us->msgs_per_s : 0;
+	snprintf(how, sizeof(how), "%.2fM / %.3fM msg/s = %.1fx", ks ? ks->msgs_per_s / 1e6 : 0,
+		 us ? us->msgs_per_s / 1e6 : 0, x);
+	target_line(out, what, how, ks && us, x >= 20);
+
+	snprintf(what, sizeof(what), "%s block RT p50 <= 1.2x shm-eventfd block", kipc);
+	x = kb && ef ? kb->lat.p50 / ef->lat.p50 : 0;
+	snprintf(how, sizeof(how), "%s / %s = %.2fx", kb ? us_of(kb, a, sizeof(a)) : "",
+		 ef ? us_of(ef, b, sizeof(b)) : "", x);
+	target_line(out, what, how, kb && ef, x <= 1.2);
+
+	for (i = 0; i < rep->n; i++) {
+		const struct bench_result *r = &rep->v[i];
+
+		if (r->status == BENCH_OK && r->size == TARGET_SIZE && r->workload == BENCH_LATENCY &&
+		    r->mode == BENCH_MODE_BLOCK && classic_rt_peer(r->mech) &&
+		    (!best || r->lat.p50 < best->lat.p50))
+			best = r;
+	}
+	snprintf(what, sizeof(what), "%s block RT p50 < every pipe/socket/queue", kipc);
+	if (kb && best)
+		snprintf(how, sizeof(how), "%s vs %s %s %s", us_of(kb, a, sizeof(a)), best->mech->name,
+			 bench_mode_name(best->mode), us_of(best, b, sizeof(b)));
+	target_line(out, what, how, kb && best, kb && best && kb->lat.p50 < best->lat.p50);
+
+	snprintf(what, sizeof(what), "%s block RT >= 5x faster than boost-mq block", kipc);
+	x = kb && bq ? bq->lat.p50 / kb->lat.p50 : 0;
+	snprintf(how, sizeof(how), "%s / %s = %.1fx", bq ? us_of(bq, a, sizeof(a)) : "",
+		 kb ? us_of(kb, b, sizeof(b)) : "", x);
+	target_line(out, what, how, kb && bq, x >= 5);
+	if (bqp) {
+		snprintf(what, sizeof(what), "%s poll RT >= 5x faster than boost-mq poll", kipc);
+		x = kp ? bqp->lat.p50 / kp->lat.p50 : 0;
+		snprintf(how, sizeof(how), "%s / %s = %.1fx", us_of(bqp, a, sizeof(a)),
+			 kp ? us_of(kp, b, sizeof(b)) : "", x);
+		target_line(out, what, how, kp, x >= 5);
+	}
+
+	snprintf(what, sizeof(what), "%s poll RT p50 < iceoryx poll", kipc);
+	snprintf(how, sizeof(how), "%s vs %s", kp ? us_of(kp, a, sizeof(a)) : "",
+		 ix ? us_of(ix, b, sizeof(b)) : "");
+	target_line(out, what, how, kp && ix, kp && ix && kp->lat.p50 < ix->lat.p50);
+}
+
+static void print_targets(FILE *out, const struct bench_report *rep)
+{
+	const struct bench_result *d, *s;
+	char what[96], how[96], a[24], b[24];
+	unsigned int mode;
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < rep->n && !any; i++)
+		any = rep->v[i].status == BENCH_OK && rep->v[i].size == TARGET_SIZE &&
+		      !strcmp(rep->v[i].mech->group, "kipc");
+	if (!any)
+		return;
+	fprintf(out, "\nTargets at 64 B (issues 3 and 4), ratios within this run; RT: round trip.\n"
+		"Informative only: a MISS never fails the run.\n");
+	print_targets_for(out, rep, "kipc-shm");
+	print_targets_for(out, rep, "kipc-dev");
+	for (mode = BENCH_MODE_POLL; mode <= BENCH_MODE_BLOCK; mode <<= 1) {
+		d = ok_result(rep, "kipc-dev", mode, BENCH_LATENCY);
+		s = ok_result(rep, "kipc-shm", mode, BENCH_LATENCY);
+		if (!d || !s)
+			continue;
+		snprintf(what, sizeof(what), "kipc-dev %s RT p50 <= 1.2x kipc-shm",
+			 bench_mode_name(mode));
+		snprintf(how, sizeof(how), "%s / %s = %.2fx", us_of(d, a, sizeof(a)),
+			 us_of(s, b, sizeof(b)), d->lat.p50 / s->lat.p50);
+		target_line(out, what, how, true, d->lat.p50 <= 1.2 * s->lat.p50);
+	}
+	if (rep->machine.hypervisor)
+		fprintf(out, "  (a virtual machine: its timings are not the host's)\n");
+}
+
 void bench_print_table(FILE *out, const struct bench_report *rep)
 {
 	const struct bench_machine *mc = &rep->machine;
@@ -325,6 +481,7 @@ void bench_print_table(FILE *out, const struct bench_report *rep)
 			print_matrix(out, rep, rows, nrows, BENCH_STREAM);
 	}
 	print_notes(out, rep);
+	print_targets(out, rep);
 	fprintf(out, "\nTotal %.1f s\n", rep->total_s);
 }
 
