@@ -319,16 +319,17 @@ static void kipc_conn_release(struct kref *ref)
 	struct kipc_conn *c = container_of(ref, struct kipc_conn, ref);
 	unsigned int s;
 
+	/* First out of /proc/driver/kipc, which reads the pids and pages. */
+	mutex_lock(&kipc_lock);
+	list_del(&c->node);
+	kipc_conn_unreserve(c);
+	mutex_unlock(&kipc_lock);
 	for (s = 0; s < 2; s++) {
 		cancel_work_sync(&c->side[s].evfd_work);
 		if (c->side[s].evfd)
 			eventfd_ctx_put(c->side[s].evfd);
 		put_pid(c->side[s].cred.pid);
 	}
-	mutex_lock(&kipc_lock);
-	list_del(&c->node);
-	kipc_conn_unreserve(c);
-	mutex_unlock(&kipc_lock);
 	kipc_conn_uncharge_memlock(c);
 	kipc_conn_free_pages(c);
 	kfree(c);
