@@ -40,8 +40,9 @@ checkpatch:
 	$(CHECKPATCH) -f $(KMOD_SRCS)
 	$(CHECKPATCH) --ignore CAMELCASE -f include/uapi/linux/kipc.h
 
+# The libraries, plus the statically linked suite the VM runs.
 lib:
-	$(MAKE) -C lib
+	$(MAKE) -C lib all vm-tests
 
 selftests:
 	$(MAKE) -C selftests

@@ -43,6 +43,7 @@ struct kipc_ring {
 	uint32_t pub;		/* index last published (head or tail) */
 	uint32_t seen;		/* other side's index last read (tail or head) */
 	uint32_t span;		/* producer: reserved span; consumer: peeked span */
+	uint32_t msgs;		/* producer: messages committed */
 	bool broken;		/* a protocol violation was seen */
 };
 
@@ -132,6 +133,7 @@ static inline void kipc_ring_init(struct kipc_ring *r, void *data,
 	r->pub = 0;
 	r->seen = 0;
 	r->span = 0;
+	r->msgs = 0;
 	r->broken = false;
 }
 
@@ -141,6 +143,7 @@ static inline void kipc_ring_init(struct kipc_ring *r, void *data,
 static inline void kipc_ring_resume_prod(struct kipc_ring *r)
 {
 	r->pos = r->pub = __atomic_load_n(&r->prod->head, __ATOMIC_RELAXED);
+	r->msgs = __atomic_load_n(&r->prod->msgs, __ATOMIC_RELAXED);
 	r->seen = r->pos - r->size;
 }
 
@@ -247,6 +250,7 @@ static inline void kipc_ring_commit(struct kipc_ring *r)
 {
 	r->pos += r->span;
 	r->span = 0;
+	r->msgs++;
 }
 
 /* Publish every committed message: one store-release of head (pairs with
@@ -257,6 +261,8 @@ static inline bool kipc_ring_publish(struct kipc_ring *r)
 {
 	if (r->pub == r->pos)
 		return false;
+	/* The message count is only shown by introspection: no ordering. */
+	KIPC_RING_STORE(&r->prod->msgs, r->msgs);
 	__atomic_store_n(&r->prod->head, r->pos, __ATOMIC_RELEASE);
 	r->pub = r->pos;
 	return true;

@@ -236,17 +236,24 @@ static void kipc_conn_set_state_locked(struct kipc_conn *c, u32 bits)
 	smp_store_release(&c->hdr->state, c->state);
 }
 
-/* Fold the heads published since the last sample into the byte counts. */
+/*
+ * Fold the heads and message counts published since the last sample into
+ * the totals. Both are the producer's word, shown but never acted on.
+ */
 static void kipc_conn_sample_locked(struct kipc_conn *c)
 {
 	unsigned int r;
 
 	lockdep_assert_held(&c->lock);
 	for (r = 0; r < 2; r++) {
-		u32 head = READ_ONCE(kipc_index_page(c, r)->prod.head);
+		struct kipc_prod *prod = &kipc_index_page(c, r)->prod;
+		u32 head = READ_ONCE(prod->head);
+		u32 msgs = READ_ONCE(prod->msgs);
 
 		c->bytes[r] += (u32)(head - c->last_head[r]);
 		c->last_head[r] = head;
+		c->msgs[r] += (u32)(msgs - c->last_msgs[r]);
+		c->last_msgs[r] = msgs;
 	}
 }
 
@@ -521,7 +528,7 @@ void kipc_conns_show(struct seq_file *m)
 	struct user_namespace *ns = seq_user_ns(m);
 	struct kipc_index_page *idx[2];
 	u32 head[2], tail[2];
-	u64 bytes[2], kicks[2];
+	u64 bytes[2], msgs[2], kicks[2];
 	struct kipc_conn *c;
 	u32 state;
 	int r;
@@ -536,6 +543,7 @@ void kipc_conns_show(struct seq_file *m)
 			head[r] = c->last_head[r];
 			tail[r] = READ_ONCE(idx[1 - r]->cons.tail);
 			bytes[r] = c->bytes[r];
+			msgs[r] = c->msgs[r];
 			kicks[r] = c->side[r].kicks;
 		}
 		state = c->state;
@@ -550,6 +558,7 @@ void kipc_conns_show(struct seq_file *m)
 			   from_kuid_munged(ns, c->side[1].cred.uid));
 		seq_printf(m, " ring=%u,%u c2s_bytes=%llu s2c_bytes=%llu",
 			   c->ring_bytes[0], c->ring_bytes[1], bytes[0], bytes[1]);
+		seq_printf(m, " c2s_msgs=%llu s2c_msgs=%llu", msgs[0], msgs[1]);
 		seq_printf(m, " c2s_head=%u c2s_tail=%u s2c_head=%u s2c_tail=%u",
 			   head[0], tail[0], head[1], tail[1]);
 		seq_printf(m, " client_kicks=%llu server_kicks=%llu\n",

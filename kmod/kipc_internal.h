@@ -113,6 +113,8 @@ struct kipc_conn {
 	u32 state;			/* KIPC_STATE_*; copied to hdr->state */
 	u32 last_head[2];		/* head of ring r when last sampled */
 	u64 bytes[2];			/* bytes published on ring r, sampled */
+	u32 last_msgs[2];		/* prod.msgs of ring r when last sampled */
+	u64 msgs[2];			/* messages the producer says it sent */
 	struct kipc_side side[2];
 
 	struct kipc_user *user;		/* per-user connection count */

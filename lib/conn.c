@@ -10,9 +10,12 @@
  *    the ring is full (kipc_ring_reserve), and publishes head once per
  *    kipc_send(), or once per batch with KIPC_MORE;
  *  - the consumer reads head only when it has consumed everything it saw
- *    (kipc_ring_peek), and publishes tail once per rx->batch bytes, or when
- *    the ring runs dry and it is about to wait, or when the producer has
- *    announced that it waits for room (kipc_prod.need).
+ *    (kipc_ring_peek), and publishes tail once per rx->batch bytes, when
+ *    the producer has announced that it waits for room (kipc_prod.need,
+ *    which sits on the line the consumer reads head from), and always
+ *    before it sleeps or returns -EAGAIN;
+ *  - while spinning, the consumer keeps prefetching the lines of the next
+ *    record, so that their transfer overlaps the one of head.
  *
  * Sleep and wake-up (the Dekker protocol of kipc_ring.h, per direction):
  *
@@ -43,7 +46,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,10 +59,9 @@
 #define cpu_relax()	__asm__ __volatile__("" ::: "memory")
 #endif
 
-#define EPOLL_TAG_SOCK		1	/* epoll data of the socket in shm wait sets */
 #define HUP_CHECK_NS		1000000	/* shm: socket poll period while spinning */
 #define SPIN_CLOCK_EVERY	64	/* spin iterations between clock reads */
-#define WAIT_GONE		1	/* rx_wait/tx_wait: the peer is gone */
+#define WAIT_GONE		1	/* rx_wait: the peer is gone, all drained */
 
 int64_t kipc__now_ns(void)
 {
@@ -117,17 +118,22 @@ bool kipc__shm_check_hup(struct kipc_conn *c)
 	return kipc__conn_state(c) & KIPC_CONN_GONE;
 }
 
-/* shm: reset the peer's doorbell @bell (an epoll fd holding its eventfd,
- * edge-triggered) so that the level kipc_fd() reports is fresh. Only
- * needed once kipc_fd() has been handed out.
+/* shm: take the pending edge of @bell (so that kipc_fd() reports a fresh
+ * level) and learn about a hang-up, in one syscall. Must come before the
+ * re-check of the ring: a kick after it leaves a new edge.
  */
 static void bell_reset(struct kipc_conn *c, int bell)
 {
-	struct epoll_event ev;
+	struct epoll_event ev[4];
+	int n, i;
 
-	if (__atomic_load_n(&c->fd_exposed, __ATOMIC_RELAXED))
-		while (epoll_wait(bell, &ev, 1, 0) > 0)
-			;
+	/* One call, not "until empty": a hostile peer may have put
+	 * level-triggered fds of its own in the epoll it gave us.
+	 */
+	n = epoll_wait(bell, ev, 4, 0);
+	for (i = 0; i < n; i++)
+		if (ev[i].data.u64 == KIPC_EPOLL_SOCK)
+			kipc__set_gone(c);
 }
 
 /*
@@ -150,7 +156,7 @@ static int sleep_on(struct kipc_conn *c, int wait_fd, short events,
 
 		n = epoll_wait(wait_fd, ev, 2, ms);
 		for (i = 0; i < n; i++)
-			if (ev[i].data.u64 == EPOLL_TAG_SOCK)
+			if (ev[i].data.u64 == KIPC_EPOLL_SOCK)
 				kipc__set_gone(c);
 	}
 	if (n < 0)
@@ -234,6 +240,12 @@ static int rx_spin(struct kipc_conn *c, int policy, int64_t deadline)
 		n = kipc_ring_cons_refresh(r);
 		if (n)
 			return n < 0 ? (int)n : 1;
+		/* A producer waiting for room we hold: its need sits on the
+		 * line we just read head from. Dekker with its prepare_wait
+		 * through rx_release's fence.
+		 */
+		if (r->pos != r->pub && KIPC_RING_LOAD(&r->prod->need))
+			rx_release(c);
 		cpu_relax();
 		if (!(i % SPIN_CLOCK_EVERY)) {
 			ret = spin_check(c, deadline, spin_end, &hup_at);
@@ -249,10 +261,10 @@ static int rx_arm(struct kipc_conn *c)
 	struct kipc_rx *rx = &c->rx;
 	int ret;
 
+	rx_release(c);	/* a poller must not sit on room the producer needs */
 	if (c->transport == KIPC_TRANSPORT_SHM) {
-		/* Reset before the re-check: a kick after this one is kept. */
 		bell_reset(c, rx->bell_fd);
-		if (kipc__shm_check_hup(c))
+		if (peer_gone(c))
 			return 0;
 	}
 	ret = kipc_ring_cons_prepare_wait(&rx->ring);
@@ -275,8 +287,12 @@ static int rx_wait(struct kipc_conn *c, unsigned int flags, int timeout_ms)
 	int64_t n;
 	int ret;
 
-	/* Never wait while holding back room that the producer may need. */
-	rx_release(c);
+	/* Hand back room now only if the producer waits for it or a batch
+	 * is due; whatever is left goes back before we sleep or give up,
+	 * and a spinning wait watches prod.need.
+	 */
+	if (r->pos - r->pub >= c->rx.batch || KIPC_RING_LOAD(&r->prod->need))
+		rx_release(c);
 	for (;;) {
 		if (peer_gone(c)) {
 			/* Its last publication is visible now: drain, then EOS. */
@@ -300,6 +316,7 @@ static int rx_wait(struct kipc_conn *c, unsigned int flags, int timeout_ms)
 			spun = policy != KIPC_WAIT_SPIN;
 			continue;
 		}
+		rx_release(c);	/* never sleep on room the producer may need */
 		ret = kipc_ring_cons_prepare_wait(r);
 		if (ret)
 			return ret < 0 ? kipc__broken(c, ret) : 0;
@@ -307,6 +324,10 @@ static int rx_wait(struct kipc_conn *c, unsigned int flags, int timeout_ms)
 		kipc_ring_cons_finish_wait(r);
 		if (ret)
 			return ret;
+		/* Woken: look before announcing ourselves again. */
+		n = kipc_ring_cons_refresh(r);
+		if (n)
+			return n < 0 ? kipc__broken(c, (int)n) : 0;
 	}
 }
 
@@ -479,7 +500,7 @@ static int tx_arm(struct kipc_conn *c, uint32_t len)
 
 	if (c->transport == KIPC_TRANSPORT_SHM) {
 		bell_reset(c, tx->bell_fd);
-		if (kipc__shm_check_hup(c))
+		if (peer_gone(c))
 			return 0;
 	}
 	ret = kipc_ring_prod_prepare_wait(&tx->ring, len);
@@ -542,16 +563,20 @@ static inline int tx_reserve(struct kipc_conn *c, size_t len, void **p,
 			     unsigned int flags, int timeout_ms)
 {
 	struct kipc_tx *tx = &c->tx;
-	int ret;
+	int ret, st;
 
 	if (unlikely(!len))
 		return -EINVAL;
 	if (unlikely(len > tx->max))
 		return -EMSGSIZE;
-	if (unlikely(kipc__conn_state(c)))
-		return kipc__conn_state(c) & KIPC_CONN_BROKEN ? -EBADMSG : -EPIPE;
-	if (unlikely(c->hdr && peer_gone(c)))
+	st = kipc__conn_state(c);
+	if (unlikely(st))
+		return st & KIPC_CONN_BROKEN ? -EBADMSG : -EPIPE;
+	/* dev: the kernel's word, one load of a line nobody writes. */
+	if (c->hdr && unlikely(kipc_hdr_state(c->hdr) & c->gone_bit)) {
+		kipc__set_gone(c);
 		return -EPIPE;
+	}
 	tx->open = false;
 	ret = kipc_ring_reserve(&tx->ring, (uint32_t)len, p);
 	if (likely(!ret)) {
@@ -684,7 +709,6 @@ KIPC_API int kipc_fd(struct kipc_conn *c)
 {
 	if (!c)
 		return -EINVAL;
-	__atomic_store_n(&c->fd_exposed, 1, __ATOMIC_RELAXED);
 	return c->poll_fd;
 }
 

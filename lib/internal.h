@@ -43,8 +43,8 @@ struct kipc_tx {
 	bool open;		/* a reservation is open */
 	uint32_t open_len;	/* its length */
 	uint32_t max;		/* largest payload */
-	int wait_fd;		/* dev: the conn fd; shm: epoll {room doorbell, socket} */
-	int bell_fd;		/* shm: the peer's room doorbell (epoll), reset on -EAGAIN */
+	int wait_fd;		/* dev: the conn fd; shm: bell_fd */
+	int bell_fd;		/* shm: the peer's room bell (epoll) + our socket */
 	int kick_fd;		/* shm: our data doorbell (eventfd) */
 	void *buf;		/* uds: the reservation buffer */
 } __attribute__((aligned(64)));
@@ -55,8 +55,8 @@ struct kipc_rx {
 	bool peeked;		/* kipc_peek() handed out the current message */
 	uint32_t batch;		/* release the tail after this many bytes */
 	uint32_t max;		/* largest payload accepted */
-	int wait_fd;		/* dev: the conn fd; shm: epoll {data doorbell, socket} */
-	int bell_fd;		/* shm: the peer's data doorbell (epoll), reset on -EAGAIN */
+	int wait_fd;		/* dev: the conn fd; shm: bell_fd */
+	int bell_fd;		/* shm: the peer's data bell (epoll) + our socket */
 	int kick_fd;		/* shm: our room doorbell (eventfd) */
 	uint8_t *buf;		/* uds: a message held back (peek, or too big) */
 	uint32_t held;		/* uds: its length, 0 if none */
@@ -72,7 +72,6 @@ struct kipc_conn {
 	const struct kipc_shared_hdr *hdr;	/* dev: the kernel's header */
 	uint32_t gone_bit;	/* dev: KIPC_STATE_*_GONE of the peer */
 	int state;		/* atomic: KIPC_CONN_GONE | KIPC_CONN_BROKEN */
-	int fd_exposed;		/* atomic: kipc_fd() was called */
 	int wait_policy;	/* atomic */
 	unsigned int spin_ns;	/* atomic */
 	pid_t owner;		/* getpid() at set-up: a forked child keeps off */
@@ -116,6 +115,8 @@ static inline int kipc__ms_left(int64_t deadline)
 		return 0;
 	return (int)((left + 999999) / 1000000);
 }
+
+#define KIPC_EPOLL_SOCK		1	/* epoll data of our socket in a bell */
 
 #define KIPC_CONN_GONE		1	/* the peer is known to be gone */
 #define KIPC_CONN_BROKEN	2	/* a ring was corrupt: -EBADMSG from now on */

@@ -186,15 +186,16 @@ out_close:
 }
 
 /*
- * Wire up connection @c: the rings in @map, our bells, the peer's bell
- * views, and three epoll sets over them and the socket:
- *   rx.wait_fd  {peer's data bell (edge), socket hang-up}  blocking recv
- *   tx.wait_fd  {peer's room bell (edge), socket hang-up}  blocking send
- *   poll_fd     {both bells (level), socket hang-up}       kipc_fd()
- * A kick is one edge in each set that holds the bell, so the blocking
- * sleep needs no reset, and the receiving and the sending thread never
- * steal each other's wake-ups. kipc_fd() keeps a level until the -EAGAIN
- * path resets the bell it waits on (bell_reset in conn.c).
+ * Wire up connection @c: the rings in @map, our bells, and the peer's bell
+ * views, into which we add our end of the socket (hang-up, level):
+ *   rx.wait_fd = rx.bell_fd  {peer's data bell (edge), socket}  blocking recv
+ *   tx.wait_fd = tx.bell_fd  {peer's room bell (edge), socket}  blocking send
+ *   poll_fd                  {both of those (level)}             kipc_fd()
+ * A sleep is one epoll_wait() that also takes the edge it wakes on, and the
+ * receiving and the sending thread never steal each other's wake-ups. The
+ * peer holds these epoll fds too but cannot take our socket out of them:
+ * EPOLL_CTL_DEL needs an fd for our file, which it never gets. It can add
+ * fds of its own, which at worst wakes us for nothing.
  * Takes over every fd and the mapping, also on failure.
  */
 int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
@@ -210,8 +211,8 @@ int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
 	c->map_len[0] = len;
 	c->tx.kick_fd = bell[0];
 	c->rx.kick_fd = bell[1];
-	c->rx.bell_fd = peer_view[0];
-	c->tx.bell_fd = peer_view[1];
+	c->rx.bell_fd = c->rx.wait_fd = peer_view[0];
+	c->tx.bell_fd = c->tx.wait_fd = peer_view[1];
 	if (!kipc__anon_fd_ok(peer_view[0]) || !kipc__anon_fd_ok(peer_view[1]))
 		return -EBADMSG;
 
@@ -223,18 +224,20 @@ int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
 		       (struct kipc_prod *)(m + h.ring[r].prod_off),
 		       (struct kipc_cons *)(m + h.ring[r].cons_off));
 
-	c->rx.wait_fd = epoll_create1(EPOLL_CLOEXEC);
-	c->tx.wait_fd = epoll_create1(EPOLL_CLOEXEC);
+	/* Adding to an fd that is not an epoll fails: one more check. */
+	ret = kipc__epoll_add(c->rx.bell_fd, sock, EPOLLRDHUP, KIPC_EPOLL_SOCK);
+	if (!ret)
+		ret = kipc__epoll_add(c->tx.bell_fd, sock, EPOLLRDHUP,
+				      KIPC_EPOLL_SOCK);
+	if (ret)
+		return ret == -ENOMEM ? ret : -EBADMSG;
 	c->poll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (c->rx.wait_fd < 0 || c->tx.wait_fd < 0 || c->poll_fd < 0)
+	if (c->poll_fd < 0)
 		return -errno;
-	if ((ret = kipc__epoll_add(c->rx.wait_fd, c->rx.bell_fd, EPOLLIN | EPOLLET, 0)) ||
-	    (ret = kipc__epoll_add(c->rx.wait_fd, sock, EPOLLRDHUP, 1)) ||
-	    (ret = kipc__epoll_add(c->tx.wait_fd, c->tx.bell_fd, EPOLLIN | EPOLLET, 0)) ||
-	    (ret = kipc__epoll_add(c->tx.wait_fd, sock, EPOLLRDHUP, 1)) ||
-	    (ret = kipc__epoll_add(c->poll_fd, c->rx.bell_fd, EPOLLIN, 0)) ||
-	    (ret = kipc__epoll_add(c->poll_fd, c->tx.bell_fd, EPOLLIN, 0)) ||
-	    (ret = kipc__epoll_add(c->poll_fd, sock, EPOLLRDHUP, 1)))
+	ret = kipc__epoll_add(c->poll_fd, c->rx.bell_fd, EPOLLIN, 0);
+	if (!ret)
+		ret = kipc__epoll_add(c->poll_fd, c->tx.bell_fd, EPOLLIN, 0);
+	if (ret)
 		return ret;
 	kipc__conn_ready(c);
 	return 0;
@@ -242,9 +245,9 @@ int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
 
 void kipc__shm_free(struct kipc_conn *c)
 {
-	int *fds[] = {
-		&c->fd, &c->poll_fd, &c->tx.wait_fd, &c->rx.wait_fd,
-		&c->tx.bell_fd, &c->rx.bell_fd, &c->tx.kick_fd, &c->rx.kick_fd,
+	int *fds[] = {	/* wait_fd is bell_fd */
+		&c->fd, &c->poll_fd, &c->tx.bell_fd, &c->rx.bell_fd,
+		&c->tx.kick_fd, &c->rx.kick_fd,
 	};
 	size_t i;
 

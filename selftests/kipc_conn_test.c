@@ -471,14 +471,14 @@ static int check_own_aliases(struct kt_end *w, struct kt_end *peer,
 	int v;
 
 	/* Index page: the padding words only, so no index moves. */
-	for (i = 0; i < 30; i++) {
+	for (i = 0; i < 29; i++) {
 		own->prod.__pad[i] = seed + i;
 		own->cons.__pad[i] = seed + 100 + i;
 	}
 	for (v = 0; v < 2; v++) {
 		const struct kipc_index_page *seen = (void *)idx_in[v];
 
-		for (i = 0; i < 30; i++)
+		for (i = 0; i < 29; i++)
 			if (seen->prod.__pad[i] != (uint32_t)(seed + i) ||
 			    seen->cons.__pad[i] != (uint32_t)(seed + 100 + i))
 				return 1 + v;

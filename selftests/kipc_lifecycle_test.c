@@ -155,6 +155,8 @@ TEST(proc_file_shows_a_connection_with_its_id_state_and_kicks)
 	ASSERT_EQ(0, kt_conn_info(p.cfd, &ci));
 	ASSERT_EQ(0, kipc_ring_reserve(&c.tx, 10, &payload));
 	kipc_ring_commit(&c.tx);
+	ASSERT_EQ(0, kipc_ring_reserve(&c.tx, 20, &payload));
+	kipc_ring_commit(&c.tx);
 	kipc_ring_publish(&c.tx);
 	ASSERT_EQ(0, kt_kick(p.cfd));
 	ASSERT_EQ(0, kt_kick(p.cfd));
@@ -170,8 +172,10 @@ TEST(proc_file_shows_a_connection_with_its_id_state_and_kicks)
 	snprintf(want, sizeof(want), " ring=%u,%u ", ci.ring_bytes[0],
 		 ci.ring_bytes[1]);
 	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("%s", line);
-	snprintf(want, sizeof(want), " c2s_bytes=%u ", KIPC_REC_SPAN(10));
+	snprintf(want, sizeof(want), " c2s_bytes=%u ",
+		 KIPC_REC_SPAN(10) + KIPC_REC_SPAN(20));
 	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("%s", line);
+	EXPECT_NE(NULL, strstr(line, " c2s_msgs=2 s2c_msgs=0 ")) TH_LOG("%s", line);
 	EXPECT_NE(NULL, strstr(line, " client_kicks=2 ")) TH_LOG("%s", line);
 	EXPECT_NE(NULL, strstr(line, " server_kicks=1")) TH_LOG("%s", line);
 

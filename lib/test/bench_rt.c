@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "kipc.h"
+#include "kipc_ring.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax()	__builtin_ia32_pause()
@@ -228,6 +229,86 @@ static struct lat uds_rt(long n)
 	}
 	reap(p);
 	close(sp[0]);
+	return summarize(s, n);
+}
+
+/* The ring protocol alone (kipc_ring.h, no library, no doorbell): what
+ * the record layout itself costs on top of the floor.
+ */
+#define BARE_RING	65536
+struct bare {
+	struct kipc_prod prod[2];
+	struct kipc_cons cons[2];
+	uint8_t data[2][BARE_RING] __attribute__((aligned(4096)));
+};
+
+static struct bare *bare;
+
+static void bare_rings(struct kipc_ring *tx, struct kipc_ring *rx, int side)
+{
+	kipc_ring_init(tx, bare->data[side], BARE_RING, &bare->prod[side],
+		       &bare->cons[side]);
+	kipc_ring_init(rx, bare->data[1 - side], BARE_RING,
+		       &bare->prod[1 - side], &bare->cons[1 - side]);
+}
+
+static void bare_send(struct kipc_ring *r, const void *buf)
+{
+	void *p;
+
+	while (kipc_ring_reserve(r, 64, &p))
+		cpu_relax();
+	memcpy(p, buf, 64);
+	kipc_ring_commit(r);
+	kipc_ring_publish(r);
+}
+
+static void bare_recv(struct kipc_ring *r, void *buf)
+{
+	const void *p;
+	uint32_t len;
+
+	while (kipc_ring_peek(r, &p, &len))
+		cpu_relax();
+	memcpy(buf, p, 64);
+	kipc_ring_consume(r);
+	kipc_ring_release(r);
+}
+
+static void bare_peer(void *a)
+{
+	struct kipc_ring tx, rx;
+	long i, n = *(long *)a;
+	uint8_t buf[64];
+
+	bare_rings(&tx, &rx, 1);
+	for (i = 0; i < n; i++) {
+		bare_recv(&rx, buf);
+		bare_send(&tx, buf);
+	}
+}
+
+static struct lat bare_rt(long n)
+{
+	int64_t *s = malloc(sizeof(*s) * (size_t)n), t0;
+	struct kipc_ring tx, rx;
+	uint8_t buf[64] = { 0 };
+	long i;
+	pid_t p;
+
+	bare = mmap(NULL, sizeof(*bare), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(bare, 0, sizeof(*bare));
+	p = child(bare_peer, &n);
+	bare_rings(&tx, &rx, 0);
+	for (i = 0; i < n; i++) {
+		t0 = now_ns();
+		bare_send(&tx, buf);
+		bare_recv(&rx, buf);
+		s[i] = now_ns() - t0;
+	}
+	reap(p);
+	munmap(bare, sizeof(*bare));
 	return summarize(s, n);
 }
 
@@ -512,6 +593,24 @@ static double kipc_stream(long n, size_t len, uint32_t ring_bytes, int batch)
 	return (double)n / (t0 / 1e9);
 }
 
+#define ROUNDS 5
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(const double *v)
+{
+	double c[ROUNDS];
+
+	memcpy(c, v, sizeof(c));
+	qsort(c, ROUNDS, sizeof(c[0]), cmpd);
+	return c[ROUNDS / 2];
+}
+
 static bool want(const char **only, int n, const char *sec)
 {
 	int i;
@@ -524,10 +623,10 @@ static bool want(const char **only, int n, const char *sec)
 
 int main(int argc, char **argv)
 {
-	double spsc, kb, k1, udss, mc_ring, mc_hot, big;
-	struct lat fl, kr, ks, ev, ud, kd;
+	double spsc, kb, k1, udss, mc_ring, mc_hot, big, q[3][ROUNDS];
+	struct lat fl, br, kr, ks, ev, ud, kd;
 	const char *only[8];
-	int i, nonly = 0;
+	int i, r, nonly = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-q")) {
@@ -549,62 +648,88 @@ int main(int argc, char **argv)
 	}
 #define WANT(sec) want(only, nonly, sec)
 	pin(0);
-	printf("bench_rt: kipc transport %s, 64-byte messages unless noted, "
-	       "CPUs 0 and 1\n\n", kipc_transport_name((int)transport));
+	printf("bench_rt: kipc over %s, 64-byte messages unless noted, CPUs 0 "
+	       "and 1,\n%d rounds, each kipc figure next to its baselines of "
+	       "the same round; ratios are medians over the rounds\n",
+	       kipc_transport_name((int)transport), ROUNDS);
 
-	if (!WANT("rt"))
-		goto block;
-	fl = floor_rt(rt_samples);
-	kr = kipc_rt(rt_samples, KIPC_WAIT_SPIN);
-	printf("busy-poll round trip        p50 ns   p99 ns\n");
-	printf("  cache-line floor        %8.0f %8.0f\n", fl.p50, fl.p99);
-	printf("  kipc (spin)             %8.0f %8.0f   p50 %.2fx  p99 %.2fx"
-	       "  (target <= 1.2x, 1.5x)\n", kr.p50, kr.p99, kr.p50 / fl.p50,
-	       kr.p99 / fl.p99);
+	if (WANT("rt")) {
+		printf("\nbusy-poll round trip (ns)  floor p50/p99  ring-only "
+		       "p50/p99   kipc p50/p99   kipc/floor p50/p99\n");
+		for (r = 0; r < ROUNDS; r++) {
+			fl = floor_rt(rt_samples / ROUNDS);
+			br = bare_rt(rt_samples / ROUNDS);
+			kr = kipc_rt(rt_samples / ROUNDS, KIPC_WAIT_SPIN);
+			q[0][r] = kr.p50 / fl.p50;
+			q[1][r] = kr.p99 / fl.p99;
+			q[2][r] = br.p50 / fl.p50;
+			printf("  round %d               %6.0f %6.0f  %6.0f %6.0f"
+			       "  %6.0f %6.0f        %5.2f %5.2f\n", r, fl.p50,
+			       fl.p99, br.p50, br.p99, kr.p50, kr.p99, q[0][r],
+			       q[1][r]);
+		}
+		printf("  median ratio: p50 %.2fx (target <= 1.2x), p99 %.2fx "
+		       "(target <= 1.5x); the ring protocol alone %.2fx\n",
+		       median(q[0]), median(q[1]), median(q[2]));
+	}
 
-block:
-	if (!WANT("block"))
-		goto stream;
-	ev = eventfd_rt(rt_samples / 4);
-	ud = uds_rt(rt_samples / 4);
-	ks = kipc_rt(rt_samples / 4, KIPC_WAIT_SLEEP);
-	kd = kipc_rt(rt_samples / 4, KIPC_WAIT_SPIN_SLEEP);
-	printf("\nblocking round trip         p50 ns   p99 ns  mean ns\n");
-	printf("  eventfd ping-pong       %8.0f %8.0f %8.0f\n", ev.p50, ev.p99,
-	       ev.mean);
-	printf("  UDS seqpacket           %8.0f %8.0f %8.0f\n", ud.p50, ud.p99,
-	       ud.mean);
-	printf("  kipc (sleep)            %8.0f %8.0f %8.0f   p50 %.2fx eventfd,"
-	       " %.2fx UDS  (target <= 1.2x, < 1x)\n", ks.p50, ks.p99, ks.mean,
-	       ks.p50 / ev.p50, ks.p50 / ud.p50);
-	printf("  kipc (spin, then sleep) %8.0f %8.0f %8.0f   (default policy)\n",
-	       kd.p50, kd.p99, kd.mean);
+	if (WANT("block")) {
+		printf("\nblocking round trip, p50 (ns)  eventfd      UDS  kipc "
+		       "sleep  kipc default   vs eventfd  vs UDS\n");
+		for (r = 0; r < ROUNDS; r++) {
+			ev = eventfd_rt(rt_samples / ROUNDS / 4);
+			ud = uds_rt(rt_samples / ROUNDS / 4);
+			ks = kipc_rt(rt_samples / ROUNDS / 4, KIPC_WAIT_SLEEP);
+			kd = kipc_rt(rt_samples / ROUNDS / 4,
+				     KIPC_WAIT_SPIN_SLEEP);
+			q[0][r] = ks.p50 / ev.p50;
+			q[1][r] = ks.p50 / ud.p50;
+			printf("  round %d                 %8.0f %8.0f   %8.0f   "
+			       "%8.0f        %5.2f   %5.2f\n", r, ev.p50,
+			       ud.p50, ks.p50, kd.p50, q[0][r], q[1][r]);
+		}
+		printf("  median ratio (kipc sleep): %.2fx eventfd (target <= "
+		       "1.2x), %.2fx UDS (target < 1x)\n", median(q[0]),
+		       median(q[1]));
+	}
 
-stream:
-	if (!WANT("stream"))
-		goto big;
-	spsc = spsc_stream(stream_msgs);
-	kb = kipc_stream(stream_msgs, 64, 0, 32);
-	k1 = kipc_stream(stream_msgs, 64, 0, 1);
-	udss = uds_stream(stream_msgs / 20);
-	printf("\nstreaming, one way          Mmsg/s\n");
-	printf("  bare SPSC ring (64 B)   %8.1f\n", spsc / 1e6);
-	printf("  UDS seqpacket           %8.1f\n", udss / 1e6);
-	printf("  kipc, KIPC_MORE x32     %8.1f   %.2fx SPSC, %.0fx UDS"
-	       "  (target >= 0.8x, >= 20x)\n", kb / 1e6, kb / spsc, kb / udss);
-	printf("  kipc, plain send        %8.1f   %.2fx SPSC, %.0fx UDS\n",
-	       k1 / 1e6, k1 / spsc, k1 / udss);
+	if (WANT("stream")) {
+		printf("\nstreaming (Mmsg/s)     SPSC      UDS  kipc MORE  kipc "
+		       "plain   MORE vs SPSC  vs UDS  plain vs SPSC\n");
+		for (r = 0; r < ROUNDS; r++) {
+			spsc = spsc_stream(stream_msgs / ROUNDS);
+			udss = uds_stream(stream_msgs / ROUNDS / 20);
+			kb = kipc_stream(stream_msgs / ROUNDS, 64, 0, 32);
+			k1 = kipc_stream(stream_msgs / ROUNDS, 64, 0, 1);
+			q[0][r] = kb / spsc;
+			q[1][r] = kb / udss;
+			q[2][r] = k1 / spsc;
+			printf("  round %d           %8.1f %8.1f   %8.1f   %8.1f"
+			       "       %5.2f   %5.0f       %5.2f\n", r,
+			       spsc / 1e6, udss / 1e6, kb / 1e6, k1 / 1e6,
+			       q[0][r], q[1][r], q[2][r]);
+		}
+		printf("  median ratio: KIPC_MORE x32 %.2fx SPSC (target >= "
+		       "0.8x), %.0fx UDS (target >= 20x); plain send %.2fx "
+		       "SPSC\n", median(q[0]), median(q[1]), median(q[2]));
+	}
 
-big:
-	if (!WANT("big"))
-		return 0;
-	memcpy_bw(&mc_ring, &mc_hot);
-	big = kipc_stream(big_msgs, 1 << 20, 4U << 20, 1) * (1 << 20) / 1e9;
-	printf("\n1 MiB messages              GB/s\n");
-	printf("  memcpy, 4 MiB source    %8.2f\n", mc_ring);
-	printf("  memcpy, cache-hot       %8.2f\n", mc_hot);
-	printf("  kipc copy API           %8.2f   %.2fx memcpy (4 MiB source), "
-	       "%.2fx cache-hot  (target >= 0.8x)\n", big, big / mc_ring,
-	       big / mc_hot);
+	if (WANT("big")) {
+		printf("\n1 MiB messages (GB/s)  memcpy 4 MiB src  memcpy hot"
+		       "  kipc   vs memcpy 4 MiB  vs hot\n");
+		for (r = 0; r < ROUNDS; r++) {
+			memcpy_bw(&mc_ring, &mc_hot);
+			big = kipc_stream(big_msgs / ROUNDS, 1 << 20, 4U << 20,
+					  1) * (1 << 20) / 1e9;
+			q[0][r] = big / mc_ring;
+			q[1][r] = big / mc_hot;
+			printf("  round %d              %8.2f      %8.2f  %6.2f"
+			       "        %5.2f     %5.2f\n", r, mc_ring, mc_hot,
+			       big, q[0][r], q[1][r]);
+		}
+		printf("  median ratio: %.2fx memcpy from a 4 MiB source, %.2fx "
+		       "cache-hot memcpy (target >= 0.8x)\n", median(q[0]),
+		       median(q[1]));
+	}
 	return 0;
 }

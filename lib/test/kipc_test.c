@@ -10,6 +10,7 @@
  *   KIPC_TEST_HOSTILE  100000    scribble rounds in hostile_peer
  *   KIPC_TEST_KILLS    20        SIGKILL rounds per sigkill test
  *   KIPC_TEST_WAKES    100000    sleeping round trips in lost_wakeup
+ *   KIPC_TEST_TIMEOUT_SCALE  1   multiplies every test's time limit
  */
 #define _GNU_SOURCE
 #include <errno.h>

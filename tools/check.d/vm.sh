@@ -9,6 +9,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top"
+# The dev suite moves 10^7 messages under emulation: minutes, not seconds.
+export VM_TIMEOUT=${VM_TIMEOUT:-1500}
 
 args=(--module kmod/kipc.ko --counters /proc/driver/kipc
       --zero listeners --zero connections --zero mappings

@@ -116,6 +116,16 @@ static const char *num_bytes(const char *v, char *buf, size_t len)
 	return buf;
 }
 
+/* "BYTES/MSGS" of one direction; the message count is the producer's word. */
+static const char *traffic(const char *bytes, const char *msgs, char *buf,
+			   size_t len)
+{
+	char b[32];
+
+	snprintf(buf, len, "%s/%s", num_bytes(bytes, b, sizeof(b)), msgs);
+	return buf;
+}
+
 static void show_listener(struct proc_line *pl, bool *header)
 {
 	char w[80], r[40];
@@ -133,23 +143,23 @@ static void show_listener(struct proc_line *pl, bool *header)
 
 static void show_conn(struct proc_line *pl, bool *header)
 {
-	char c[80], s[80], r[40], b1[24], b2[24], k[24];
+	char c[80], s[80], r[40], b1[48], b2[48], k[24];
 
 	if (!*header) {
-		printf("\n%-5s %-16s %-21s %-22s %-22s %-9s %-9s %-9s %s\n", "CONN",
+		printf("\n%-5s %-16s %-21s %-22s %-22s %-9s %-16s %-16s %s\n", "CONN",
 		       "NAME", "STATE", "CLIENT pid(comm)/uid", "SERVER pid(comm)/uid",
-		       "RING", "C2S", "S2C", "KICKS c/s");
+		       "RING", "C2S bytes/msgs", "S2C bytes/msgs", "KICKS c/s");
 		*header = true;
 	}
 	snprintf(k, sizeof(k), "%s/%s", field(pl, "client_kicks"),
 		 field(pl, "server_kicks"));
-	printf("%-5s %-16s %-21s %-22s %-22s %-9s %-9s %-9s %s\n", pl->word[1],
+	printf("%-5s %-16s %-21s %-22s %-22s %-9s %-16s %-16s %s\n", pl->word[1],
 	       pl->word[2], field(pl, "state"),
 	       who(field(pl, "client_pid"), field(pl, "client_uid"), c, sizeof(c)),
 	       who(field(pl, "server_pid"), field(pl, "server_uid"), s, sizeof(s)),
 	       rings(field(pl, "ring"), r, sizeof(r)),
-	       num_bytes(field(pl, "c2s_bytes"), b1, sizeof(b1)),
-	       num_bytes(field(pl, "s2c_bytes"), b2, sizeof(b2)), k);
+	       traffic(field(pl, "c2s_bytes"), field(pl, "c2s_msgs"), b1, sizeof(b1)),
+	       traffic(field(pl, "s2c_bytes"), field(pl, "s2c_msgs"), b2, sizeof(b2)), k);
 }
 
 /* Counters first ("key value"), then listener and conn lines. */

@@ -259,7 +259,10 @@ struct kipc_shared_hdr {
 struct kipc_prod {			/* written by the producer only */
 	__u32 head;			/* bytes published (store-release) */
 	__u32 need;			/* doorbell: bytes of room it waits for, 0 none */
-	__u32 __pad[30];
+	__u32 msgs;			/* messages published, free-running; for
+					 * introspection only, never trusted
+					 */
+	__u32 __pad[29];
 };
 
 struct kipc_cons {			/* written by the consumer only */
