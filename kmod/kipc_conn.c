@@ -162,8 +162,9 @@ static int kipc_conn_alloc_pages(struct kipc_conn *c)
 			  __GFP_NOWARN;
 	unsigned int i;
 
+	/* kvmalloc supports RETRY_MAYFAIL (no OOM killer), not NORETRY. */
 	c->pages = kvcalloc(c->nr_pages, sizeof(*c->pages),
-			    GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN);
+			    GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!c->pages)
 		return -ENOMEM;
 	for (i = 0; i < c->nr_pages; i++) {

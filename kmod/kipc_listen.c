@@ -251,6 +251,18 @@ long kipc_ioc_connect(struct file *file, struct kipc_endpoint *ep,
 	if (ret)
 		goto out_unclaim;
 
+	/* Cheap early answers before allocating and charging the rings; the
+	 * authoritative checks are in kipc_listener_enqueue().
+	 */
+	spin_lock(&l->lock);
+	if (l->dead)
+		ret = -ECONNREFUSED;
+	else if (nonblock && l->nr_queued >= l->backlog)
+		ret = -EAGAIN;
+	spin_unlock(&l->lock);
+	if (ret)
+		goto out_put_listener;
+
 	c = kipc_conn_create(l);
 	if (IS_ERR(c)) {
 		ret = PTR_ERR(c);
@@ -353,6 +365,14 @@ long kipc_ioc_accept(struct file *file, struct kipc_endpoint *ep,
 		goto out_put_fd;
 	}
 
+	/* Probe the output before taking a connection off the queue, so that
+	 * a bad pointer fails here rather than after dequeueing (where the
+	 * requeue below could briefly overfill the backlog).
+	 */
+	if (copy_to_user(uarg, &arg, sizeof(arg))) {
+		ret = -EFAULT;
+		goto out_fput;
+	}
 	c = kipc_listener_dequeue(l, nonblock);
 	if (IS_ERR(c)) {
 		ret = PTR_ERR(c);

@@ -125,8 +125,9 @@ struct kipc_peer {
  * returns a new O_CLOEXEC fd for its server side in @fd. Blocks while the
  * queue is empty unless KIPC_ACCEPT_NONBLOCK is given or the listener is
  * O_NONBLOCK. The listener polls readable (EPOLLIN) while connections wait.
- * Errors: EAGAIN, EINTR, EINVAL (not a listener, bad flags), EMFILE
- * (out of fds; the connection stays queued), E2BIG, EFAULT.
+ * Errors: EAGAIN, EINTR, EINVAL (not a listener, bad flags), EMFILE,
+ * ENFILE or ENOMEM (out of fds or memory), EFAULT, E2BIG; after any error
+ * the connection stays queued.
  */
 #define KIPC_ACCEPT_NONBLOCK	(1U << 0)
 
@@ -177,7 +178,8 @@ struct kipc_eventfd {
  * KIPC_IOC_KICK - on either side of a connection, argument 0: wakes the
  * peer's poll/epoll/io_uring waiters and signals its eventfd. Cheap; kicks
  * coalesce. Also the io_uring command op: IORING_OP_URING_CMD with
- * cmd_op = KIPC_URING_CMD_KICK does the same and completes with res 0.
+ * cmd_op = KIPC_URING_CMD_KICK does the same and completes with res 0
+ * (not on IORING_SETUP_IOPOLL rings, where io_uring answers -EOPNOTSUPP).
  * Errors: EPIPE (peer gone), EINVAL (not a connection, non-zero argument);
  * an unknown uring_cmd op completes with -ENOTTY.
  *
@@ -212,9 +214,12 @@ struct kipc_eventfd {
  * and indices, never ours, and never the header.
  *
  * Both views need their exact length (CONN_INFO) and MAP_SHARED; anything
- * else gives EINVAL, PROT_WRITE on the shared view EACCES. The views are not
- * inherited across fork (VM_DONTCOPY: a child maps them again from the
- * inherited fd if it takes over), cannot grow (mremap growth fails), and
+ * else gives EINVAL, PROT_WRITE on the shared view EACCES, PROT_EXEC on
+ * either view EACCES (so do READ_IMPLIES_EXEC personalities). The views are
+ * not inherited across fork (VM_DONTCOPY: a child maps them again from the
+ * inherited fd if it takes over; MADV_DOFORK opts a view back in, which is
+ * safe: the child's copy holds the file like any mapping), cannot grow
+ * (mremap growth fails), and
  * cannot be split: partial munmap or mremap shrink give EINVAL. Moving a
  * whole view with mremap works.
  */
