@@ -14,8 +14,9 @@
  *    failure; the errors of each function are listed with it. The library
  *    never aborts, exits, prints or raises SIGPIPE.
  *  - a connection may be used by one sending thread (send, reserve,
- *    commit, flush) and one receiving thread (recv, peek, release) at the
- *    same time without a lock; anything more needs the caller's lock.
+ *    commit, flush, prep_kick) and one receiving thread (recv, peek,
+ *    release) at the same time without a lock; anything more needs the
+ *    caller's lock.
  *  - messages keep their boundaries and their order; empty messages are
  *    not allowed (recv returns 0 only at end-of-stream).
  */

@@ -13,7 +13,9 @@
  *    (kipc_ring_peek), and publishes tail once per rx->batch bytes, when
  *    the producer has announced that it waits for room (kipc_prod.need,
  *    which sits on the line the consumer reads head from), and always
- *    before it sleeps or returns -EAGAIN;
+ *    before it sleeps or returns -EAGAIN, after it has spun a while on an
+ *    empty ring, and before the same thread waits for room to send
+ *    (tx_release_rx);
  *  - while spinning, the consumer keeps prefetching the lines of the next
  *    record, so that their transfer overlaps the one of head.
  *
@@ -42,6 +44,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -62,6 +65,7 @@
 #define HUP_CHECK_NS		1000000	/* shm: socket poll period while spinning */
 #define SPIN_CLOCK_EVERY	64	/* spin iterations between clock reads */
 #define WAIT_GONE		1	/* rx_wait: the peer is gone, all drained */
+#define SLEEP_ERR		1	/* sleep_on: dev reported POLLERR */
 
 int64_t kipc__now_ns(void)
 {
@@ -138,7 +142,8 @@ static void bell_reset(struct kipc_conn *c, int bell)
 
 /*
  * Sleep on @wait_fd until a doorbell, the peer's hang-up or @deadline.
- * Returns 0 to re-check, -ETIMEDOUT or -EINTR.
+ * Returns 0 to re-check, SLEEP_ERR (re-check, then see index_error()),
+ * -ETIMEDOUT or -EINTR.
  */
 static int sleep_on(struct kipc_conn *c, int wait_fd, short events,
 		    int64_t deadline)
@@ -151,6 +156,11 @@ static int sleep_on(struct kipc_conn *c, int wait_fd, short events,
 		struct pollfd p = { .fd = wait_fd, .events = events };
 
 		n = poll(&p, 1, ms);
+		/* The driver found an impossible index (head - tail more than
+		 * the ring) in either ring: poll() will not sleep again.
+		 */
+		if (n > 0 && (p.revents & POLLERR))
+			return SLEEP_ERR;
 	} else {
 		struct epoll_event ev[2];
 
@@ -164,6 +174,23 @@ static int sleep_on(struct kipc_conn *c, int wait_fd, short events,
 	if (!n && deadline >= 0 && kipc__now_ns() >= deadline)
 		return -ETIMEDOUT;
 	return 0;
+}
+
+/*
+ * dev, after a SLEEP_ERR and a re-check that found our wait still unmet:
+ * does the driver still say POLLERR? Then the peer has broken an index
+ * for good and every further sleep would return at once (a busy loop to
+ * the deadline, or forever). Asking twice keeps a report made from two
+ * indices read at different moments, while our other thread moved one,
+ * from breaking a sound connection.
+ */
+static bool index_error(struct kipc_conn *c, int wait_fd)
+{
+	struct pollfd p = { .fd = wait_fd };
+
+	if (peer_gone(c))
+		return false;	/* the callers' gone paths take over */
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLERR);
 }
 
 /* While spinning: the deadline, the end of the spin budget and, at most
@@ -209,6 +236,40 @@ static void rx_release(struct kipc_conn *c)
 		kick(c, c->rx.kick_fd);
 }
 
+/*
+ * The thread that last used the receiving side, for tx_release_rx(): a
+ * load and a compare per call, a compare-and-swap when another thread
+ * takes over (or the sending thread holds it for a moment).
+ */
+#define RX_LOCKED	((uintptr_t)1)	/* never a pthread_t */
+
+static void __attribute__((noinline)) rx_take(struct kipc_rx *rx,
+					      uintptr_t self)
+{
+	uintptr_t cur = __atomic_load_n(&rx->owner, __ATOMIC_RELAXED);
+
+	for (;;) {
+		if (cur == RX_LOCKED) {
+			cpu_relax();
+			cur = __atomic_load_n(&rx->owner, __ATOMIC_RELAXED);
+			continue;
+		}
+		/* Acquire: what tx_release_rx() did to the ring state. */
+		if (__atomic_compare_exchange_n(&rx->owner, &cur, self, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
+	}
+}
+
+static inline void rx_own(struct kipc_rx *rx)
+{
+	uintptr_t self = (uintptr_t)pthread_self();
+
+	if (unlikely(__atomic_load_n(&rx->owner, __ATOMIC_RELAXED) != self))
+		rx_take(rx, self);
+}
+
 static inline void rx_disarm(struct kipc_rx *rx)
 {
 	if (unlikely(rx->armed)) {
@@ -248,6 +309,13 @@ static int rx_spin(struct kipc_conn *c, int policy, int64_t deadline)
 			rx_release(c);
 		cpu_relax();
 		if (!(i % SPIN_CLOCK_EVERY)) {
+			/* A spinning producer does not announce need: once the
+			 * ring has stayed empty a while, hand back the room
+			 * we hold, or a KIPC_WAIT_SPIN pair can wait for each
+			 * other for good.
+			 */
+			if (r->pos != r->pub)
+				rx_release(c);
 			ret = spin_check(c, deadline, spin_end, &hup_at);
 			if (ret)
 				return ret < 0 ? ret : 0;
@@ -322,12 +390,14 @@ static int rx_wait(struct kipc_conn *c, unsigned int flags, int timeout_ms)
 			return ret < 0 ? kipc__broken(c, ret) : 0;
 		ret = sleep_on(c, c->rx.wait_fd, POLLIN, deadline);
 		kipc_ring_cons_finish_wait(r);
-		if (ret)
+		if (ret < 0)
 			return ret;
 		/* Woken: look before announcing ourselves again. */
 		n = kipc_ring_cons_refresh(r);
 		if (n)
 			return n < 0 ? kipc__broken(c, (int)n) : 0;
+		if (ret == SLEEP_ERR && index_error(c, c->rx.wait_fd))
+			return kipc__broken(c, -EBADMSG);
 	}
 }
 
@@ -388,6 +458,7 @@ KIPC_API ssize_t kipc_recv_timeout(struct kipc_conn *c, void *buf, size_t cap,
 		return -EINVAL;
 	if (c->transport == KIPC_TRANSPORT_UDS)
 		return kipc__uds_recv(c, buf, cap, flags, timeout_ms);
+	rx_own(&c->rx);
 	ret = rx_next(c, &p, &len, flags, timeout_ms);
 	if (unlikely(ret))
 		return ret == WAIT_GONE ? 0 : ret;
@@ -414,6 +485,7 @@ KIPC_API ssize_t kipc_peek_timeout(struct kipc_conn *c, const void **buf,
 		return -EINVAL;
 	if (c->transport == KIPC_TRANSPORT_UDS)
 		return kipc__uds_peek(c, buf, flags, timeout_ms);
+	rx_own(&c->rx);
 	ret = rx_next(c, buf, &len, flags, timeout_ms);
 	if (ret)
 		return ret == WAIT_GONE ? 0 : ret;
@@ -433,6 +505,7 @@ KIPC_API int kipc_release(struct kipc_conn *c)
 		return -EINVAL;
 	if (c->transport == KIPC_TRANSPORT_UDS)
 		return kipc__uds_release(c);
+	rx_own(&c->rx);
 	if (!c->rx.peeked)
 		return -EINVAL;
 	rx_consume(c);
@@ -457,6 +530,40 @@ static int tx_publish(struct kipc_conn *c, unsigned int flags)
 	}
 	tx->kick_owed = false;
 	return kick(c, tx->kick_fd);
+}
+
+/* Ring the doorbell that KIPC_NOKICK withheld, if one is owed. */
+static int tx_kick_owed(struct kipc_conn *c)
+{
+	struct kipc_tx *tx = &c->tx;
+
+	if (!tx->kick_owed)
+		return 0;
+	tx->kick_owed = false;
+	return kick(c, tx->kick_fd);
+}
+
+/*
+ * The sending thread, before it waits for room: hand back the room our
+ * receiving side has consumed but, batching, not yet released. Two
+ * single-threaded peers each waiting in send for room the other holds
+ * would otherwise wait for good. Only when this thread is also the
+ * receiving one (the last to call recv, peek or release): a receiving
+ * thread of its own hands room back itself before it waits, and its ring
+ * state is not ours to touch. The owner word is locked meanwhile, so that
+ * a thread taking over the receiving side (rx_take()) waits for us.
+ */
+static void tx_release_rx(struct kipc_conn *c)
+{
+	struct kipc_rx *rx = &c->rx;
+	uintptr_t self = (uintptr_t)pthread_self();
+
+	if (__atomic_load_n(&rx->owner, __ATOMIC_RELAXED) != self ||
+	    !__atomic_compare_exchange_n(&rx->owner, &self, RX_LOCKED, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	rx_release(c);
+	__atomic_store_n(&rx->owner, self, __ATOMIC_RELEASE);
 }
 
 static inline void tx_disarm(struct kipc_tx *tx)
@@ -516,13 +623,20 @@ static int tx_reserve_slow(struct kipc_conn *c, uint32_t len, void **p,
 	struct kipc_ring *r = &tx->ring;
 	int policy = __atomic_load_n(&c->wait_policy, __ATOMIC_RELAXED);
 	int64_t deadline = kipc__deadline(timeout_ms);
-	bool spun = false;
+	bool spun = false, err_wake = false;
 	int ret;
 
-	/* The consumer can only make room for what it can see. */
+	/* The consumer can only make room for what it can see, and only
+	 * wakes up for it if it gets the doorbell we may owe it. The same
+	 * before an -EAGAIN: an event loop waits next.
+	 */
 	ret = tx_publish(c, 0);
+	if (!ret)
+		ret = tx_kick_owed(c);
 	if (ret)
 		return ret;
+	/* Never wait while holding room the peer may be waiting for. */
+	tx_release_rx(c);
 	for (;;) {
 		if (peer_gone(c))
 			return -EPIPE;
@@ -532,6 +646,9 @@ static int tx_reserve_slow(struct kipc_conn *c, uint32_t len, void **p,
 				tx_disarm(tx);
 			return kipc__broken(c, ret);
 		}
+		if (err_wake && index_error(c, tx->wait_fd))
+			return kipc__broken(c, -EBADMSG);
+		err_wake = false;
 		if ((flags & KIPC_NONBLOCK) || !timeout_ms) {
 			ret = tx_arm(c, len);
 			if (ret < 0)
@@ -554,8 +671,9 @@ static int tx_reserve_slow(struct kipc_conn *c, uint32_t len, void **p,
 			continue;
 		ret = sleep_on(c, tx->wait_fd, POLLOUT, deadline);
 		kipc_ring_prod_finish_wait(r);
-		if (ret)
+		if (ret < 0)
 			return ret;
+		err_wake = ret == SLEEP_ERR;
 	}
 }
 
@@ -676,12 +794,12 @@ KIPC_API int kipc_flush(struct kipc_conn *c, unsigned int flags)
 	ret = tx_publish(c, flags);
 	if (ret || !tx->kick_owed)
 		return ret;
-	if (flags & KIPC_NOKICK) {
-		tx->kick_owed = false;
-		return 1;	/* the caller rings it, e.g. kipc_prep_kick() */
-	}
-	tx->kick_owed = false;
-	return kick(c, tx->kick_fd);
+	/* The caller rings it, e.g. kipc_prep_kick(). It stays owed, so
+	 * that kipc_flush(c, 0) still rings it (one more is harmless).
+	 */
+	if (flags & KIPC_NOKICK)
+		return 1;
+	return tx_kick_owed(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -698,8 +816,7 @@ KIPC_API void kipc_close(struct kipc_conn *c)
 	    !(kipc__conn_state(c) & KIPC_CONN_BROKEN)) {
 		c->tx.open = false;
 		tx_publish(c, 0);
-		if (c->tx.kick_owed)
-			kick(c, c->tx.kick_fd);
+		tx_kick_owed(c);
 		rx_release(c);
 	}
 	kipc__conn_free(c);

@@ -60,6 +60,7 @@ struct kipc_rx {
 	int kick_fd;		/* shm: our room doorbell (eventfd) */
 	uint8_t *buf;		/* uds: a message held back (peek, or too big) */
 	uint32_t held;		/* uds: its length, 0 if none */
+	uintptr_t owner;	/* atomic: thread of the last rx call (conn.c) */
 } __attribute__((aligned(64)));
 
 struct kipc_conn {

@@ -188,7 +188,9 @@ KIPC_API int kipc_accept_timeout(struct kipc_listener *l, struct kipc_conn **out
 	if (!l || !out || (flags & ~KIPC_NONBLOCK))
 		return -EINVAL;
 	for (;;) {
-		ms = (flags & KIPC_NONBLOCK) ? 0 : kipc__ms_left(deadline);
+		/* A timeout of 0 does not wait: one look, then -ETIMEDOUT. */
+		ms = (flags & KIPC_NONBLOCK) || !timeout_ms ? 0 :
+			kipc__ms_left(deadline);
 		n = epoll_wait(l->epfd, ev, 8, ms);
 		if (n < 0)
 			return -errno;
@@ -203,6 +205,11 @@ KIPC_API int kipc_accept_timeout(struct kipc_listener *l, struct kipc_conn **out
 				ret = kipc__sock_accept_new(l);
 				if (ret)
 					return ret;
+				/* It may have dropped pending clients (expired,
+				 * or the oldest past the backlog) that are later
+				 * events of this batch: wait again.
+				 */
+				i = n;
 				break;
 			default:
 				ret = kipc__sock_pending_ready(l,

@@ -115,13 +115,17 @@ int kipc__shm_adopt(int memfd, const uint32_t ring_bytes[2], void **map,
 	int seals, ret;
 	void *m;
 
+	/* Seals first: once it can neither shrink nor grow, the size we
+	 * check next is the size for good. The other way round, the client
+	 * could shrink it between the two checks and seal it then.
+	 */
+	seals = fcntl(memfd, F_GET_SEALS);
+	if (seals < 0 || (seals & SHM_SEALS) != SHM_SEALS)
+		return -EBADMSG;
 	if (fstat(memfd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
 	    (uint64_t)st.st_size != size)
-		return -EBADMSG;
-	seals = fcntl(memfd, F_GET_SEALS);
-	if (seals < 0 || (seals & SHM_SEALS) != SHM_SEALS)
 		return -EBADMSG;
 	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 		 memfd, 0);

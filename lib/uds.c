@@ -122,9 +122,18 @@ static ssize_t uds_rx(struct kipc_conn *c, struct iovec *iov, int cnt,
 			return n;
 		}
 		ret = n ? -errno : 0;
-		if (!ret || ret == -ECONNRESET) {
+		if (!ret) {
 			kipc__set_gone(c);
 			return 0;
+		}
+		/* The peer closed with messages from us unread: the socket's
+		 * error comes first, ahead of the messages it had sent us,
+		 * and reading it clears it. End-of-stream is the 0 after
+		 * them.
+		 */
+		if (ret == -ECONNRESET) {
+			kipc__set_gone(c);
+			continue;
 		}
 		if (ret != -EAGAIN || (flags & KIPC_NONBLOCK))
 			return ret;

@@ -41,5 +41,9 @@ KIPC_API int kipc_prep_kick(struct io_uring_sqe *sqe, struct kipc_conn *c)
 	sqe->opcode = IORING_OP_URING_CMD;
 	sqe->fd = c->fd;
 	sqe->cmd_op = KIPC_URING_CMD_KICK;
+	/* The caller rings the doorbell kipc_flush(c, KIPC_NOKICK) said was
+	 * owed: a sending-side call, like kipc_flush().
+	 */
+	c->tx.kick_owed = false;
 	return 0;
 }

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -874,6 +875,408 @@ static void t_nokick(void)
 	pair_close(&p);
 }
 
+/* kipc_flush(c, KIPC_NOKICK) says a doorbell is owed; kipc_flush(c, 0)
+ * must then ring it, with nothing new sent in between.
+ */
+struct sleeper_ms {
+	struct kipc_conn *c;
+	int ms;
+	ssize_t n;
+	int64_t took;
+};
+
+static void *sleeper_ms_thread(void *a)
+{
+	struct sleeper_ms *s = a;
+	int64_t t0 = now_ns();
+	char buf[16];
+
+	s->n = kipc_recv_timeout(s->c, buf, sizeof(buf), 0, s->ms);
+	s->took = now_ns() - t0;
+	return NULL;
+}
+
+static void t_nokick_flush(void)
+{
+	struct sleeper_ms sl = { .ms = 5000 };
+	struct kipc_opts o;
+	struct pair p;
+	pthread_t t;
+	int owed, round, hits = 0;
+	char c;
+
+	opts_init(&o);
+	o.wait_policy = KIPC_WAIT_SLEEP;
+	pair_open(&p, &o, &o);
+	if (!ring_transport(p.c))
+		skip("uds has no doorbell");
+	/* The receiver has to be asleep when we publish: retry until it was. */
+	for (round = 0; round < 20 && hits < 2; round++) {
+		sl.c = p.s;
+		pthread_create(&t, NULL, sleeper_ms_thread, &sl);
+		sleep_ms(50);
+		CHECK_EQ(kipc_send(p.c, "x", 1, KIPC_NOKICK), 1);
+		owed = kipc_flush(p.c, KIPC_NOKICK);
+		CHECK(owed == 0 || owed == 1);
+		if (owed) {
+			hits++;
+			CHECK_OK(kipc_flush(p.c, 0));	/* rings the owed kick */
+		}
+		pthread_join(t, NULL);
+		/* A lost doorbell is a wait to the limit (a poll() may return
+		 * a little before it, and the recv then finds the message).
+		 */
+		if (sl.n != 1 || sl.took > 2500000000LL)
+			FAIL("round %d (owed %d): sleeping recv %zd (%s) after "
+			     "%.2f s", round, owed, sl.n, strerror((int)-sl.n),
+			     sl.took / 1e9);
+		CHECK_EQ(kipc_recv(p.s, &c, 1, KIPC_NONBLOCK), -EAGAIN);
+	}
+	CHECK(hits > 0);
+	pair_close(&p);
+}
+
+/* Messages sent with KIPC_NOKICK fill the ring while the receiver sleeps:
+ * the sender, about to wait for room, must pay the doorbell it owes, or
+ * both sleep for good.
+ */
+struct counting_rx {
+	struct kipc_conn *c;
+	long got;
+	ssize_t last;
+};
+
+static void *counting_rx_thread(void *a)
+{
+	struct counting_rx *cr = a;
+	uint64_t v;
+	ssize_t n;
+
+	for (;;) {
+		n = kipc_recv_timeout(cr->c, &v, sizeof(v), 0, 10000);
+		if (n != sizeof(v) || v == UINT64_MAX)
+			break;
+		if (v != (uint64_t)cr->got)
+			FAIL("message %ld: got %llu", cr->got,
+			     (unsigned long long)v);
+		cr->got++;
+	}
+	cr->last = n;
+	return NULL;
+}
+
+static void t_nokick_full(void)
+{
+	struct counting_rx cr = { 0 };
+	struct kipc_opts o;
+	struct pair p;
+	pthread_t t;
+	uint64_t v = 0;
+	int64_t t0;
+	ssize_t n;
+
+	opts_init(&o);
+	o.wait_policy = KIPC_WAIT_SLEEP;
+	o.ring_bytes = 4096;
+	pair_open(&p, &o, &o);
+	if (!ring_transport(p.c))
+		skip("uds has no doorbell");
+	cr.c = p.s;
+	pthread_create(&t, NULL, counting_rx_thread, &cr);
+	sleep_ms(50);
+	for (;;) {
+		n = kipc_send(p.c, &v, sizeof(v), KIPC_NOKICK | KIPC_NONBLOCK);
+		if (n != sizeof(v))
+			break;
+		CHECK(++v < 10000000);
+	}
+	CHECK_EQ(n, -EAGAIN);
+	/* Blocking now: the receiver must get its doorbell at once. */
+	t0 = now_ns();
+	n = kipc_send_timeout(p.c, &v, sizeof(v), KIPC_NOKICK, 5000);
+	if (n != sizeof(v) || now_ns() - t0 > 2500000000LL)
+		FAIL("blocking send after %llu NOKICK messages: %zd (%s) "
+		     "after %.2f s", (unsigned long long)v, n,
+		     strerror((int)-n), (now_ns() - t0) / 1e9);
+	v++;
+	n = kipc_send_timeout(p.c, &(uint64_t){ UINT64_MAX }, sizeof(v), 0,
+			      T_MS);
+	CHECK_EQ(n, (long)sizeof(v));
+	pthread_join(t, NULL);
+	CHECK_EQ(cr.last, (long)sizeof(v));
+	CHECK_EQ(cr.got, (long)v);
+	pair_close(&p);
+}
+
+/* A timeout of 0 never waits: -ETIMEDOUT at once, or what is there. */
+static void t_zero_timeouts(void)
+{
+	struct kipc_conn *c2 = NULL;
+	uint8_t buf[64] = { 0 };
+	const void *q;
+	struct pair p;
+	void *w;
+	int64_t t0 = now_ns();
+
+	pair_open(&p, NULL, NULL);
+	CHECK_EQ(kipc_accept_timeout(p.l, &c2, 0, 0), -ETIMEDOUT);
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, 0), -ETIMEDOUT);
+	CHECK_EQ(kipc_peek_timeout(p.s, &q, 0, 0), -ETIMEDOUT);
+	while (kipc_send(p.c, buf, sizeof(buf), KIPC_NONBLOCK) == sizeof(buf))
+		;
+	CHECK_EQ(kipc_send_timeout(p.c, buf, sizeof(buf), 0, 0), -ETIMEDOUT);
+	if (ring_transport(p.c))
+		CHECK_EQ(kipc_reserve_timeout(p.c, sizeof(buf), &w, 0, 0),
+			 -ETIMEDOUT);
+	CHECK_EQ(kipc_peek_timeout(p.s, &q, 0, 0), (long)sizeof(buf));
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, 0),
+		 (long)sizeof(buf));
+	CHECK(now_ns() - t0 < 2000000000);
+	pair_close(&p);
+}
+
+/* The peer sends, then closes without reading what we sent it: we still
+ * get every message it sent, then end-of-stream (uds: ECONNRESET is not
+ * the end).
+ */
+static void t_eos_unread(void)
+{
+	const void *q;
+	struct pair p;
+
+	pair_open(&p, NULL, NULL);
+	send_ok(p.c, "a", 1);
+	send_ok(p.c, "bb", 2);
+	send_ok(p.s, "x", 1);	/* never read by p.c */
+	kipc_close(p.c);
+	p.c = NULL;
+	CHECK_EQ(kipc_peek_timeout(p.s, &q, 0, T_MS), 1);
+	CHECK(!memcmp(q, "a", 1));
+	CHECK_OK(kipc_release(p.s));
+	recv_is(p.s, "bb", 2);
+	recv_eos(p.s);
+	recv_eos(p.s);
+	CHECK_EQ(kipc_peek_timeout(p.s, &q, 0, T_MS), 0);
+
+	/* The same with recv first. */
+	pair_open(&p, NULL, NULL);
+	send_ok(p.s, "cc", 2);
+	send_ok(p.s, "d", 1);
+	send_ok(p.c, "y", 1);	/* never read by p.s */
+	kipc_close(p.s);
+	p.s = NULL;
+	recv_is(p.c, "cc", 2);
+	recv_is(p.c, "d", 1);
+	recv_eos(p.c);
+	pair_close(&p);
+}
+
+/* A raw client of the listener's socket (the abstract "\0kipc.<name>"). */
+static int sock_knock(const char *name)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd, len;
+
+	len = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "kipc.%s", name);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0);
+	CHECK_OK(connect(fd, (struct sockaddr *)&a,
+			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				     1 + (size_t)len)));
+	return fd;
+}
+
+struct cross_arg {
+	char name[64];
+	int transport;
+};
+
+static void cross_child(void *a);
+
+/* Backlog 1: client b's arrival drops pending client a, whose message is
+ * in the same batch of listener events: accept must not touch a again.
+ */
+static void t_accept_backlog(void)
+{
+	struct pollfd pf = { .events = POLLIN };
+	struct kipc_listener *l;
+	struct kipc_conn *s = NULL;
+	struct cross_arg ca;
+	struct kipc_opts o;
+	char buf[256];
+	pid_t child;
+	ssize_t n;
+	int a, b;
+
+	opts_init(&o);
+	o.transport = env_transport() == KIPC_TRANSPORT_UDS ?
+		KIPC_TRANSPORT_UDS : KIPC_TRANSPORT_SHM;
+	o.backlog = 1;
+	snprintf(ca.name, sizeof(ca.name), "%s", new_name());
+	CHECK_OK(kipc_listen(ca.name, &o, &l));
+	a = sock_knock(ca.name);
+	CHECK_EQ(kipc_accept(l, &s, KIPC_NONBLOCK), -EAGAIN);	/* a: OFFER */
+	pf.fd = a;
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	CHECK(recv(a, buf, sizeof(buf), 0) > 0);
+	b = sock_knock(ca.name);
+	CHECK_EQ(send(a, "x", 1, MSG_NOSIGNAL), 1);	/* after b knocked */
+	/* One batch: [socket (b: a is dropped), a's message]. */
+	CHECK_EQ(kipc_accept(l, &s, KIPC_NONBLOCK), -EAGAIN);
+	n = recv(a, buf, sizeof(buf), MSG_DONTWAIT);	/* a was dropped */
+	CHECK(n == 0 || (n < 0 && errno == ECONNRESET));
+	pf.fd = b;
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	CHECK(recv(b, buf, sizeof(buf), 0) > 0);	/* b got its OFFER */
+	close(a);
+	close(b);
+	/* And the listener still works. */
+	ca.transport = (int)o.transport;
+	child = spawn(cross_child, &ca);
+	s = accept_one(l, T_MS);
+	recv_is(s, "cross", 5);
+	send_ok(s, "over", 4);
+	CHECK_EQ(reap(child, T_MS), 0);
+	kipc_close(s);
+	kipc_listener_close(l);
+}
+
+/*
+ * Consumed room goes back in batches. Two single-threaded peers (a thread
+ * per end here), each sending a message that needs the room the other
+ * has consumed but not handed back, then receiving: a sender must hand
+ * its own back before it waits, or both wait in send for good.
+ * Ring 4096 (batch 512): 19 records of 112 bytes leave 448 consumed bytes
+ * unreleased (tail 1680, head 2128); a largest message (span 2048) then
+ * has to wrap and needs 4016 bytes, with only 3648 free.
+ */
+struct tail_peer {
+	struct kipc_conn *c;
+	pthread_barrier_t *bar;
+	ssize_t n, got;
+};
+
+static void tail_setup_tx(struct kipc_conn *c)
+{
+	int i;
+
+	for (i = 0; i < 19; i++)
+		CHECK_EQ(kipc_send(c, pool + i, 100, 0), 100);
+}
+
+static void tail_setup_rx(struct kipc_conn *c)
+{
+	uint8_t buf[128];
+	int i;
+
+	for (i = 0; i < 19; i++) {
+		CHECK_EQ(kipc_recv(c, buf, sizeof(buf), KIPC_NONBLOCK), 100);
+		CHECK(!memcmp(buf, pool + i, 100));
+	}
+}
+
+static void *tail_peer_thread(void *a)
+{
+	static __thread uint8_t buf[4096];
+	struct tail_peer *tp = a;
+
+	tail_setup_tx(tp->c);
+	pthread_barrier_wait(tp->bar);	/* both rings hold 19 records */
+	tail_setup_rx(tp->c);
+	tp->n = kipc_send_timeout(tp->c, pool, 2040, 0, 3000);
+	if (tp->n == 2040) {
+		tp->got = kipc_recv_timeout(tp->c, buf, sizeof(buf), 0, 3000);
+		if (tp->got == 2040 && memcmp(buf, pool, 2040))
+			tp->got = -EILSEQ;	/* content differs */
+	}
+	return NULL;
+}
+
+static void t_tail_release(void)
+{
+	pthread_barrier_t bar;
+	struct tail_peer tp[2];
+	struct kipc_opts o;
+	struct pair p;
+	pthread_t t[2];
+	int policy, i;
+
+	pool_init();
+	pthread_barrier_init(&bar, NULL, 2);
+	for (policy = KIPC_WAIT_SPIN_SLEEP; policy <= KIPC_WAIT_SLEEP; policy++) {
+		opts_init(&o);
+		o.ring_bytes = 4096;
+		o.wait_policy = policy;
+		pair_open(&p, &o, &o);
+		if (!ring_transport(p.c)) {
+			pair_close(&p);
+			skip("uds has no rings");
+		}
+		CHECK_EQ(kipc_msg_max(p.c), 2040);
+		tp[0] = (struct tail_peer){ p.c, &bar, 0, 0 };
+		tp[1] = (struct tail_peer){ p.s, &bar, 0, 0 };
+		for (i = 0; i < 2; i++)
+			pthread_create(&t[i], NULL, tail_peer_thread, &tp[i]);
+		for (i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		for (i = 0; i < 2; i++)
+			if (tp[i].n != 2040 || tp[i].got != 2040)
+				FAIL("policy %d, %s: send %zd (%s), recv %zd "
+				     "(%s)", policy, i ? "server" : "client",
+				     tp[i].n, strerror((int)-tp[i].n),
+				     tp[i].got, strerror((int)-tp[i].got));
+		pair_close(&p);
+	}
+	pthread_barrier_destroy(&bar);
+}
+
+/* The same state, one direction, busy-polling: the receiver spins on an
+ * empty ring while the sender spins for room the receiver holds.
+ */
+struct spin_rx {
+	struct kipc_conn *c;
+	ssize_t n;
+};
+
+static void *spin_rx_thread(void *a)
+{
+	struct spin_rx *sr = a;
+	static uint8_t buf[4096];
+
+	sr->n = kipc_recv_timeout(sr->c, buf, sizeof(buf), 0, 3000);
+	if (sr->n == 2040 && memcmp(buf, pool, 2040))
+		sr->n = -EBADMSG;
+	return NULL;
+}
+
+static void t_spin_tail_release(void)
+{
+	struct kipc_opts o;
+	struct spin_rx sr;
+	struct pair p;
+	pthread_t t;
+	ssize_t n;
+
+	pool_init();
+	opts_init(&o);
+	o.ring_bytes = 4096;
+	o.wait_policy = KIPC_WAIT_SPIN;
+	pair_open(&p, &o, &o);
+	if (!ring_transport(p.c))
+		skip("uds has no rings");
+	CHECK_EQ(kipc_msg_max(p.c), 2040);
+	tail_setup_tx(p.c);
+	tail_setup_rx(p.s);
+	sr.c = p.s;
+	pthread_create(&t, NULL, spin_rx_thread, &sr);
+	n = kipc_send_timeout(p.c, pool, 2040, 0, 3000);
+	pthread_join(t, NULL);
+	if (n != 2040 || sr.n != 2040)
+		FAIL("send %zd (%s), recv %zd (%s)", n, strerror((int)-n),
+		     sr.n, strerror((int)-sr.n));
+	pair_close(&p);
+}
+
 /* Ping-pong between processes under a given wait policy. */
 struct pp_arg {
 	char name[64];
@@ -1556,10 +1959,6 @@ static void t_permissions(void)
 }
 
 /* A listener with every transport serves a client forced to each. */
-struct cross_arg {
-	char name[64];
-	int transport;
-};
 
 static void cross_child(void *a)
 {
@@ -2081,6 +2480,139 @@ static void t_handshake_hostile(void)
 	CHECK_EQ(reap(child, T_MS), 0);
 	kipc_listener_close(l);
 }
+
+/*
+ * A client that shrinks its memfd and seals it between the server's size
+ * check and its seal check would make the server map pages past the end
+ * (SIGBUS on the first touch). The race is made certain here: fstat() is
+ * this program's own, and when armed it does the client's part on the fd
+ * the server has just checked, right after the check. The server must
+ * check the seals first, so the size it then sees cannot change.
+ */
+static volatile off_t shrink_size;	/* armed: a regular file of this size */
+static volatile int shrink_done;
+
+int fstat(int fd, struct stat *st)
+{
+	int ret = fstatat(fd, "", st, AT_EMPTY_PATH);
+
+	if (!ret && shrink_size && S_ISREG(st->st_mode) &&
+	    st->st_size == shrink_size) {
+		shrink_size = 0;
+		if (!ftruncate(fd, 0) &&
+		    !fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+			shrink_done = 1;
+	}
+	return ret;
+}
+
+static void shrink_client(void *a)
+{
+	const char *name = a;
+	struct kipc_wire offer, w;
+	int fd, fds[3], bell[2], view[2];
+	struct name_arg na;
+
+	CHECK_OK(kipc__shm_bells(bell, view));
+	memset(&w, 0, sizeof(w));
+	w.magic = KIPC_WIRE_MAGIC;
+	w.version = KIPC_WIRE_VERSION;
+	w.type = KIPC_WIRE_SETUP;
+	w.transports = KIPC_TRANSPORT_SHM;
+	fd = raw_connect(name, &offer);
+	fds[0] = raw_memfd(&offer, 0, 0, false);	/* right size, unsealed */
+	fds[1] = view[0];
+	fds[2] = view[1];
+	raw_send(fd, &w, sizeof(w), fds, 3);
+	raw_refused(fd);
+	close(fds[0]);
+	snprintf(na.name, sizeof(na.name), "%s", name);
+	listener_child(&na);
+}
+
+static void t_handshake_shrink(void)
+{
+	uint32_t rb[2];
+	struct kipc_listener *l;
+	struct kipc_opts o;
+	struct kipc_conn *s;
+	char name[64];
+	pid_t child;
+
+	if (env_transport() != KIPC_TRANSPORT_SHM)
+		skip("a shm handshake test: run with KIPC_TRANSPORT=shm");
+	opts_init(&o);
+	o.transport = KIPC_TRANSPORT_SHM;
+	snprintf(name, sizeof(name), "%s", new_name());
+	CHECK_OK(kipc_listen(name, &o, &l));
+	rb[0] = rb[1] = KIPC_RING_DEFAULT;
+	child = spawn(shrink_client, name);
+	shrink_size = (off_t)kipc__shm_size((uint32_t)sysconf(_SC_PAGESIZE), rb);
+	s = accept_one(l, T_MS);	/* only the good client gets through */
+	CHECK(!shrink_done);		/* the good one was sealed */
+	recv_is(s, "hi", 2);
+	kipc_close(s);
+	CHECK_EQ(reap(child, T_MS), 0);
+	kipc_listener_close(l);
+}
+
+/*
+ * dev: a peer that makes one of its indices impossible (head - tail more
+ * than the ring) makes the driver report POLLERR for good. A waiter, in
+ * either direction, must take it as the violation it is (-EBADMSG, the
+ * connection broken) instead of waking and sleeping again at full speed
+ * until its deadline.
+ */
+static void t_corrupt_index_wake(void)
+{
+	uint8_t buf[64] = { 0 };
+	struct kipc_ring *r;
+	struct kipc_opts o;
+	struct pair p;
+	int64_t t0;
+	int policy;
+
+	for (policy = KIPC_WAIT_SPIN_SLEEP; policy <= KIPC_WAIT_SLEEP;
+	     policy += 2) {
+		opts_init(&o);
+		o.wait_policy = policy;
+		pair_open(&p, &o, &o);
+		if (kipc_transport(p.c) != KIPC_TRANSPORT_DEV) {
+			pair_close(&p);
+			skip("POLLERR comes from the driver: dev only");
+		}
+		/* The server waits for room; the client breaks its own head
+		 * (of the other ring).
+		 */
+		while (kipc_send(p.s, buf, sizeof(buf), KIPC_NONBLOCK) ==
+		       sizeof(buf))
+			;
+		r = kipc__test_ring(p.c, 1);
+		__atomic_store_n(&r->prod->head, r->pub + 0x40000000U,
+				 __ATOMIC_RELEASE);
+		t0 = now_ns();
+		CHECK_EQ(kipc_send_timeout(p.s, buf, sizeof(buf), 0, 3000),
+			 -EBADMSG);
+		CHECK(now_ns() - t0 < 2000000000);
+		CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK),
+			 -EBADMSG);
+		pair_close(&p);
+
+		/* The server waits for data; the client breaks its own tail
+		 * (of the other ring).
+		 */
+		pair_open(&p, &o, &o);
+		r = kipc__test_ring(p.c, 0);
+		__atomic_store_n(&r->cons->tail, r->pub + 0x40000000U,
+				 __ATOMIC_RELEASE);
+		t0 = now_ns();
+		CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, 3000),
+			 -EBADMSG);
+		CHECK(now_ns() - t0 < 2000000000);
+		CHECK_EQ(kipc_send(p.s, buf, 1, KIPC_NONBLOCK), -EBADMSG);
+		pair_close(&p);
+	}
+}
 #endif /* KIPC_TEST_API_ONLY */
 
 static const struct test tests[] = {
@@ -2102,6 +2634,13 @@ static const struct test tests[] = {
 	{ "listener_fd", t_listener_fd, 30 },
 	{ "io_uring", t_uring, 30 },
 	{ "nokick", t_nokick, 30 },
+	{ "nokick_flush", t_nokick_flush, 30 },
+	{ "nokick_full", t_nokick_full, 30 },
+	{ "zero_timeouts", t_zero_timeouts, 10 },
+	{ "eos_unread", t_eos_unread, 30 },
+	{ "accept_backlog", t_accept_backlog, 30 },
+	{ "tail_release", t_tail_release, 30 },
+	{ "spin_tail_release", t_spin_tail_release, 30 },
 	{ "wait_policies", t_wait_policies, 60 },
 	{ "threads", t_threads, 120 },
 	{ "close_more", t_close_more, 30 },
@@ -2116,6 +2655,8 @@ static const struct test tests[] = {
 #ifndef KIPC_TEST_API_ONLY
 	{ "hostile_peer", t_hostile_peer, 300 },
 	{ "handshake_hostile", t_handshake_hostile, 60 },
+	{ "handshake_shrink", t_handshake_shrink, 30 },
+	{ "corrupt_index_wake", t_corrupt_index_wake, 30 },
 #endif
 	{ "stream_random", t_stream_random, 600 },
 	{ "stream_big", t_stream_big, 300 },
