@@ -21,8 +21,9 @@ all: module lib selftests tools
 deps:
 	tools/vm/install-deps.sh
 
+# Warnings fail the driver build, as -Werror does everywhere else.
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod CONFIG_KIPC=m modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod CONFIG_KIPC=m KCFLAGS=-Werror modules
 
 # Sparse over every driver file (C=2 checks even up-to-date objects).
 sparse:

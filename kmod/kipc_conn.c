@@ -473,6 +473,33 @@ long kipc_ioc_set_eventfd(struct kipc_endpoint *ep, void __user *uarg)
  * Readiness from the indices, each read once and bounds-checked: a corrupt
  * index gives EPOLLERR, never a wrong computation.
  */
+/*
+ * Bytes used in a ring whose head and tail both sides move while we look.
+ * Two loads are a consistent snapshot only if the first index still holds
+ * when the second has been read; a moving ring is read again. A pair that
+ * is out of range while standing still is corruption (false); one that
+ * never stands still is live, and is clamped rather than called corrupt.
+ */
+static bool kipc_ring_used(const u32 *headp, const u32 *tailp, u32 size,
+			   u32 *used)
+{
+	u32 head = 0, tail = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		/* Pairs with the consumer's release in kipc_ring_release(). */
+		tail = smp_load_acquire(tailp);
+		/* Pairs with the producer's release in kipc_ring_publish(). */
+		head = smp_load_acquire(headp);
+		if (READ_ONCE(*tailp) == tail) {
+			*used = head - tail;
+			return *used <= size;
+		}
+	}
+	*used = min(head - tail, size);
+	return true;
+}
+
 __poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
 			poll_table *wait)
 {
@@ -480,30 +507,22 @@ __poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
 	unsigned int s = ep->side;
 	struct kipc_index_page *own = kipc_index_page(c, s);
 	struct kipc_index_page *peer = kipc_index_page(c, 1 - s);
-	u32 head, tail, used, size, need;
+	u32 used, size, need;
 	__poll_t mask = 0;
 
 	poll_wait(file, &c->side[s].wq, wait);
 
 	/* Receive ring 1 - s. */
 	size = c->ring_bytes[1 - s];
-	/* Pairs with the peer's store-release of head (kipc_ring_publish). */
-	head = smp_load_acquire(&peer->prod.head);
-	tail = READ_ONCE(own->cons.tail);
-	used = head - tail;
-	if (used > size)
+	if (!kipc_ring_used(&peer->prod.head, &own->cons.tail, size, &used))
 		mask |= EPOLLERR | EPOLLIN | EPOLLRDNORM;
 	else if (used)
 		mask |= EPOLLIN | EPOLLRDNORM;
 
 	/* Send ring s. */
 	size = c->ring_bytes[s];
-	/* Pairs with the peer's store-release of tail (kipc_ring_release). */
-	tail = smp_load_acquire(&peer->cons.tail);
-	head = READ_ONCE(own->prod.head);
 	need = clamp_t(u32, READ_ONCE(own->prod.need), KIPC_REC_SPAN(0), size);
-	used = head - tail;
-	if (used > size)
+	if (!kipc_ring_used(&own->prod.head, &peer->cons.tail, size, &used))
 		mask |= EPOLLERR | EPOLLOUT | EPOLLWRNORM;
 	else if (size - used >= need)
 		mask |= EPOLLOUT | EPOLLWRNORM;
