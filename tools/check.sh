@@ -50,7 +50,9 @@ step()
 	if [ -n "$line" ]; then
 		p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
 		f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
-		s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+		s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' ||
+			sed -nE 's/^kipc-vm: ([0-9]+) skipped$/\1/p' "$log" | tail -n 1)
+		s=${s:-0}
 	elif grep -qE '^(ok|not ok) [0-9]+' "$log"; then
 		s=$(grep -cE '^ok [0-9]+.*# *SKIP' "$log")
 		p=$(( $(grep -cE '^ok [0-9]+' "$log") - s ))
