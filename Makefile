@@ -8,12 +8,19 @@
 #   make check   build everything and run every test, host and VM
 #
 # Both install what they need first (Debian packages, as root).
-# KDIR/KERNEL pick another kernel (tools/vm/kernel.sh).
+# KERNEL_SERIES=6.12 picks the other supported kernel, KDIR/KERNEL any
+# other one (tools/vm/kernel.sh).
 
 KDIR ?= $(shell tools/vm/kernel.sh kdir)
 export KDIR
+# Each kernel's build in its own folder, build/kmod/KVER (kernel.sh ko), made
+# of links to kmod/: kbuild writes next to its sources, and two kernels'
+# builds must not overwrite each other's kipc.ko.
+KMOD_OUT = $(patsubst %/,%,$(dir $(shell tools/vm/kernel.sh ko)))
+KBUILD_ARGS = -C $(KDIR) M=$(KMOD_OUT) CONFIG_KIPC=m \
+	KIPC_UAPI=$(CURDIR)/include/uapi
 
-.PHONY: all deps module sparse lib selftests tools run check check-debug \
+.PHONY: all deps kmod-tree module sparse print-kmod-srcs lib selftests tools run check check-debug \
 	checkpatch clean
 
 all: module lib selftests tools
@@ -21,16 +28,26 @@ all: module lib selftests tools
 deps:
 	tools/vm/install-deps.sh
 
+kmod-tree:
+	@mkdir -p $(KMOD_OUT)
+	@for f in kmod/Kbuild kmod/*.c kmod/*.h; do \
+		ln -sfn $(CURDIR)/$$f $(KMOD_OUT)/; done
+	@for l in $(KMOD_OUT)/*.[ch]; do \
+		[ -e "$$l" ] || rm -f "$$l"; done
+
 # Warnings fail the driver build, as -Werror does everywhere else.
-module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod CONFIG_KIPC=m KCFLAGS=-Werror modules
+module: kmod-tree
+	$(MAKE) $(KBUILD_ARGS) KCFLAGS=-Werror modules
 
 # Sparse over every driver file (C=2 checks even up-to-date objects).
-sparse:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod CONFIG_KIPC=m C=2 modules
+sparse: kmod-tree
+	$(MAKE) $(KBUILD_ARGS) C=2 modules
 
 # The driver's own sources, not kbuild's generated kipc.mod.c.
 KMOD_SRCS = $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h))
+
+print-kmod-srcs:
+	@echo $(KMOD_SRCS)
 
 CHECKPATCH = perl $$(tools/ksrc.sh)/scripts/checkpatch.pl --no-tree --strict \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
@@ -63,7 +80,6 @@ check-debug: deps
 	tools/check.sh --debug-kernel
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean
 	-$(MAKE) -C lib clean
 	-$(MAKE) -C tools clean
 	rm -rf build

@@ -2,16 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs every kipc test, host and VM, and ends with one line
-# "N passed, N failed" (N skipped follows when something skipped).
+# "N passed, N failed" (", N skipped" follows when something skipped).
 # Called by `make check` after the deps target; see README.
 #
+# The steps are listed below, each with the number of cases it must count
+# (passed + failed + skipped): a step that counts another number fails, so
+# a suite that silently lost tests, or a step that ran nothing, cannot pass.
 # Each step's output goes to the terminal and to build/check/STEP.log. A
 # step that prints its own "N passed, M failed" line contributes those
 # totals; otherwise its TAP/KTAP "ok"/"not ok" lines are counted; otherwise
-# it counts as one test by its exit status. A step that exits non-zero
-# without a counted failure adds one.
+# it counts as one case by its exit status. A step that exits non-zero
+# without a counted failure adds one. The summary gives each step's skips
+# with their reasons and any counts reduced below the documented ones.
 #
-# Options: --debug-kernel  boot the cached KASAN/lockdep/kmemleak kernel
+# Options: --debug-kernel  the VM suite on the KASAN/lockdep/kmemleak kernel
+#                          (built and cached on first use; never another)
 #          --host-only / --vm-only
 set -uo pipefail
 
@@ -21,14 +26,17 @@ logdir=build/check
 mkdir -p "$logdir"
 export MAKEFLAGS="${MAKEFLAGS:-} -j$(nproc)"
 
-host=1 vm=1
+# A test run starts from a clean environment: the suites' own size knobs
+# would shrink what "every test" means.
+for v in $(compgen -e | grep -E '^KIPC_(TEST_|TRANSPORT$)'); do
+	echo "check.sh: ignoring $v=${!v} from the environment"
+	unset "$v"
+done
+
+host=1 vm=1 debug=0
 for arg; do
 	case $arg in
-	--debug-kernel)
-		eval "$(tools/vm/build-debug-kernel.sh --print)" || exit 2
-		export KERNEL KDIR
-		export VM_TIMEOUT=${VM_TIMEOUT:-1800} VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-900}
-		;;
+	--debug-kernel) debug=1 host=0 ;;
 	--host-only) vm=0 ;;
 	--vm-only) host=0 ;;
 	*) echo "check.sh: unknown option $arg" >&2; exit 2 ;;
@@ -36,12 +44,20 @@ for arg; do
 done
 
 passed=0 failed=0 skipped=0
-declare -a report
+declare -a report notes
+
+# Cases each step must count; "-" for a step whose count depends on the
+# machine (none yet). Keep in step with the suites.
+declare -A expect=(
+	[build]=1 [checkpatch]=1
+	[host-rig]=40 [host-kipc]=68 [host-lib]=211
+	[vm-full]=323 [vm-selftests]=222 [native-full]=323
+)
 
 # step NAME CMD...: run CMD, log it, add its results to the totals.
 step()
 {
-	local name=$1 log="$logdir/$1.log" rc p f s line
+	local name=$1 log="$logdir/$1.log" rc p f s line kind want reduced
 	shift
 	echo "=== $name: $*"
 	"$@" 2>&1 | tee "$log"
@@ -50,11 +66,10 @@ step()
 	if [ -n "$line" ]; then
 		p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
 		f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
-		s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' ||
-			sed -nE 's/^kipc-vm: ([0-9]+) skipped$/\1/p' "$log" | tail -n 1)
+		s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+')
 		s=${s:-0}
 	elif grep -qE '^(ok|not ok) [0-9]+' "$log"; then
-		s=$(grep -cE '^ok [0-9]+.*# *SKIP' "$log")
+		s=$(grep -ciE '^ok [0-9]+.*# *SKIP' "$log")
 		p=$(( $(grep -cE '^ok [0-9]+' "$log") - s ))
 		f=$(grep -cE '^not ok [0-9]+' "$log")
 	elif [ "$rc" -eq 0 ]; then
@@ -65,44 +80,132 @@ step()
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 	fi
+	kind=${name%-debug}
+	kind=${kind%-[0-9]*}
+	want=${expect[$kind]:-}
+	if [ -n "$want" ] && [ "$want" != - ] && [ $((p + f + s)) -ne "$want" ]; then
+		notes+=("$name: counted $((p + f + s)) cases, expected $want (tools/check.sh)")
+		f=$((f + 1))
+	fi
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-	report+=("$(printf '%-28s %s passed, %s failed, %s skipped (exit %s)' "$name" "$p" "$f" "$s" "$rc")")
+	reduced=$(grep -oE '^# reduced: .*' "$log" | sort -u | sed 's/^# reduced: //' | paste -sd ';' -)
+	report+=("$(printf '%-20s %s passed, %s failed, %s skipped (exit %s)%s' "$name" "$p" "$f" "$s" \
+		"$rc" "${reduced:+; reduced counts: $reduced}")")
+	# Each skip with its reason: TAP "ok N - desc # SKIP why".
+	while IFS= read -r line; do
+		report+=("    skipped: $line")
+	done < <(grep -iE '^ok [0-9]+.*# *SKIP' "$log" | sed -E 's/^ok [0-9]+ (- )?//' | sort | uniq -c |
+		sed -E 's/^ *1 //; s/^ *([0-9]+) (.*)/\2 (x\1)/' | head -n 20)
+	return 0
 }
 
+# The static checks pass only on evidence that they ran: checkpatch's
+# per-file "total: 0 errors, 0 warnings, 0 checks" for every file, sparse's
+# "CHECK" line for every driver source, and a zero exit status.
+checkpatch_ok()
+{
+	local out rc n files
+	out=$(make checkpatch 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc -eq 0 ] || { echo "check.sh: make checkpatch exited $rc"; return 1; }
+	files=$(($(make -s --no-print-directory print-kmod-srcs | wc -w) + 1))
+	n=$(grep -cE '^total: 0 errors, 0 warnings, (0 checks, )?[0-9]+ lines checked' <<<"$out")
+	[ "$n" -eq "$files" ] ||
+		{ echo "check.sh: checkpatch reported clean totals for $n of $files files"; return 1; }
+}
+
+sparse_ok()
+{
+	local out rc n files
+	out=$(make sparse 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc -eq 0 ] || { echo "check.sh: make sparse exited $rc"; return 1; }
+	! grep -qE 'warning:|error:' <<<"$out" || { echo "check.sh: sparse warned"; return 1; }
+	files=$(make -s --no-print-directory print-kmod-srcs | tr ' ' '\n' | grep -c '\.c$')
+	n=$(grep -cE '^ +CHECK +.*\.c$' <<<"$out")
+	[ "$n" -eq "$files" ] ||
+		{ echo "check.sh: sparse checked $n of $files driver sources"; return 1; }
+}
+
+build_for()
+{
+	KERNEL_SERIES=$1 make module
+}
+
+if [ "$debug" -eq 1 ]; then
+	# The debug kernel or nothing: built (with its packages) when it is
+	# not cached, and never replaced by another kernel.
+	echo "=== debug kernel: tools/vm/build-debug-kernel.sh"
+	if ! tools/vm/install-deps.sh --debug-kernel ||
+		! kernel_env=$(tools/vm/build-debug-kernel.sh); then
+		echo "check.sh: the debug kernel could not be built; not running on any other kernel"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	KERNEL=$(sed -n 's/^KERNEL=//p' <<<"$kernel_env")
+	KDIR=$(sed -n 's/^KDIR=//p' <<<"$kernel_env")
+	export KERNEL KDIR
+	export VM_REQUIRE_KCONFIG="KASAN PROVE_LOCKING DEBUG_KMEMLEAK UBSAN"
+	export VM_TIMEOUT_SCALE=${VM_TIMEOUT_SCALE:-4}
+	echo "check.sh: debug kernel $KERNEL, VM_TIMEOUT_SCALE=$VM_TIMEOUT_SCALE"
+fi
+
 # A build failure stops everything: nothing below would mean anything.
-if ! step build make all; then :; fi
+step build make all
 if [ "$failed" -ne 0 ]; then
 	echo "build failed; see $logdir/build.log"
 	echo "$passed passed, $failed failed"
 	exit 1
 fi
+series_list=$(tools/vm/kernel.sh series)
+default_series=${series_list%% *}
+if [ "$debug" -eq 0 ]; then
+	for s in ${series_list#"$default_series"}; do
+		step "build-$s" build_for "$s"
+	done
+fi
 
-# Static checks on the driver: checkpatch and sparse must print nothing.
-quiet_ok()
-{
-	local out
-	out=$("$@" 2>&1)
-	echo "$out"
-	! grep -qE '(ERROR|WARNING|CHECK):|warning:|error:' <<<"$out"
-}
-step checkpatch quiet_ok make -s checkpatch
-step sparse quiet_ok make -s sparse
+step checkpatch checkpatch_ok
+if [ "$debug" -eq 1 ]; then
+	step sparse sparse_ok
+else
+	for s in $series_list; do
+		KERNEL_SERIES=$s step "sparse-$s" sparse_ok
+	done
+fi
 
 if [ "$host" -eq 1 ]; then
-	for t in tools/check.d/host-*.sh; do
-		[ -e "$t" ] || continue
-		n=$(basename "$t" .sh)
-		step "$n" "$t"
+	for t in host-rig host-kipc host-lib; do
+		step "$t" "tools/check.d/$t.sh"
 	done
 fi
 
 if [ "$vm" -eq 1 ]; then
-	step vm tools/check.d/vm.sh
+	if [ "$debug" -eq 1 ]; then
+		step vm-full-debug tools/check.d/vm.sh --full
+	else
+		# The whole suite on the default kernel, the driver's
+		# selftests on every other supported one.
+		KERNEL_SERIES=$default_series step "vm-full-$default_series" tools/check.d/vm.sh --full
+		for s in ${series_list#"$default_series"}; do
+			KERNEL_SERIES=$s step "vm-selftests-$s" tools/check.d/vm.sh --selftests
+		done
+		# Where this host loads modules, the same suite natively too.
+		if why=$(tools/check.d/vm.sh --can-native); then
+			step native-full tools/check.d/vm.sh --full --native
+		else
+			notes+=("native: not run, this host cannot load kipc.ko ($why)")
+		fi
+	fi
 fi
 
 echo
 echo "=== summary"
+[ "$debug" -eq 1 ] && echo "kernel: $KERNEL (debug: CONFIG_{$VM_REQUIRE_KCONFIG}=y checked in the guest)"
 printf '%s\n' "${report[@]}"
+[ ${#notes[@]} -eq 0 ] || printf 'note: %s\n' "${notes[@]}"
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else

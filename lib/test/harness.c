@@ -69,6 +69,46 @@ long env_long(const char *name, long def)
 	return v && *v ? strtol(v, NULL, 0) : def;
 }
 
+static const struct {
+	const char *env;
+	long def;
+} counts[NR_COUNTS] = {
+	/* random 1 B..4 KiB messages in stream_random */
+	[COUNT_MSGS] = { "KIPC_TEST_MSGS", 10000000 },
+	/* 4 KiB..largest messages in stream_big */
+	[COUNT_BIG] = { "KIPC_TEST_BIG", 10000 },
+	/* scribble rounds in hostile_peer */
+	[COUNT_HOSTILE] = { "KIPC_TEST_HOSTILE", 100000 },
+	/* SIGKILL rounds per sigkill test */
+	[COUNT_KILLS] = { "KIPC_TEST_KILLS", 20 },
+	/* sleeping round trips in lost_wakeup */
+	[COUNT_WAKES] = { "KIPC_TEST_WAKES", 100000 },
+};
+
+long test_count(enum test_count c)
+{
+	return env_long(counts[c].env, counts[c].def);
+}
+
+/* "# reduced: NAME=N of DEFAULT ..." when a size is below the documented one. */
+static void print_reduced(void)
+{
+	bool any = false;
+	int i;
+
+	for (i = 0; i < NR_COUNTS; i++) {
+		long v = test_count(i);
+
+		if (v >= counts[i].def)
+			continue;
+		printf("%s%s=%ld of %ld", any ? ", " : "# reduced: ",
+		       counts[i].env, v, counts[i].def);
+		any = true;
+	}
+	if (any)
+		printf("\n");
+}
+
 int env_transport(void)
 {
 	const char *v = getenv("KIPC_TRANSPORT");
@@ -327,7 +367,7 @@ int run_tests(const struct test *tests, int n, int argc, char **argv)
 			printf("not ok %d - %s\n", num, t->name);
 		}
 	}
-	printf("# %d skipped\n", skipped);
-	printf("%d passed, %d failed\n", pass, failed);
+	printf("%d passed, %d failed, %d skipped\n", pass, failed, skipped);
+	print_reduced();
 	return failed ? 1 : 0;
 }

@@ -40,6 +40,22 @@ int run_tests(const struct test *tests, int n, int argc, char **argv);
 
 /* Environment */
 long env_long(const char *name, long def);
+
+/*
+ * The suite's sizes: each is read from its environment variable (harness.c
+ * has the names and the documented defaults). A run with any of them below
+ * its default says so in a "# reduced:" line after its summary.
+ */
+enum test_count {
+	COUNT_MSGS,
+	COUNT_BIG,
+	COUNT_HOSTILE,
+	COUNT_KILLS,
+	COUNT_WAKES,
+	NR_COUNTS
+};
+
+long test_count(enum test_count c);
 int env_transport(void);		/* $KIPC_TRANSPORT, 0 if auto/unset */
 bool have_dev(void);			/* /dev/kipc is there */
 const char *new_name(void);		/* unique listener name, static buffer */

@@ -4,13 +4,9 @@
  * or uds (unset: automatic). TAP output, last line "N passed, N failed".
  * Usage: kipc_test [TEST...]   (no argument: all tests)
  *
- * Sizes (environment, defaults are the issue's counts):
- *   KIPC_TEST_MSGS     10000000  random 1 B..4 KiB messages in stream_random
- *   KIPC_TEST_BIG      10000     4 KiB..largest messages in stream_big
- *   KIPC_TEST_HOSTILE  100000    scribble rounds in hostile_peer
- *   KIPC_TEST_KILLS    20        SIGKILL rounds per sigkill test
- *   KIPC_TEST_WAKES    100000    sleeping round trips in lost_wakeup
- *   KIPC_TEST_TIMEOUT_SCALE  1   multiplies every test's time limit
+ * Sizes: KIPC_TEST_MSGS, _BIG, _HOSTILE, _KILLS, _WAKES (harness.c has
+ * their defaults, the issue's counts); KIPC_TEST_TIMEOUT_SCALE (default 1)
+ * multiplies every test's time limit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1546,12 +1542,12 @@ static void stream(long n, int big)
 
 static void t_stream_random(void)
 {
-	stream(env_long("KIPC_TEST_MSGS", 10000000), 0);
+	stream(test_count(COUNT_MSGS), 0);
 }
 
 static void t_stream_big(void)
 {
-	stream(env_long("KIPC_TEST_BIG", 10000), 1);
+	stream(test_count(COUNT_BIG), 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1621,7 +1617,7 @@ static void flood(long n, int policy, unsigned int spin_ns)
 
 static void t_lost_wakeup(void)
 {
-	long n = env_long("KIPC_TEST_WAKES", 100000);
+	long n = test_count(COUNT_WAKES);
 
 	pingpong(n, KIPC_WAIT_SLEEP, 0);
 	pingpong(n / 2, KIPC_WAIT_SPIN_SLEEP, 1);
@@ -1671,7 +1667,7 @@ static void *killer_thread(void *a)
 
 static void t_sigkill_sender(void)
 {
-	long rounds = env_long("KIPC_TEST_KILLS", 20), r;
+	long rounds = test_count(COUNT_KILLS), r;
 	uint64_t seed = 99;
 	uint8_t buf[4096];
 
@@ -1733,7 +1729,7 @@ static void killed_receiver(void *a)
 
 static void t_sigkill_receiver(void)
 {
-	long rounds = env_long("KIPC_TEST_KILLS", 20), r;
+	long rounds = test_count(COUNT_KILLS), r;
 	uint8_t buf[3000];
 
 	memset(buf, 0x5a, sizeof(buf));
@@ -1784,7 +1780,7 @@ static void handshake_victim(void *a)
 /* Clients killed in the middle of their handshake leave a healthy listener. */
 static void t_sigkill_handshake(void)
 {
-	long rounds = env_long("KIPC_TEST_KILLS", 20), r;
+	long rounds = test_count(COUNT_KILLS), r;
 	struct kipc_listener *l;
 	struct kill_arg ka;
 	struct kipc_conn *s;
@@ -2293,7 +2289,7 @@ static void hostile_run(long rounds, int hostile_listens)
 
 static void t_hostile_peer(void)
 {
-	long rounds = env_long("KIPC_TEST_HOSTILE", 100000);
+	long rounds = test_count(COUNT_HOSTILE);
 
 	if (env_transport() == KIPC_TRANSPORT_UDS)
 		skip("uds shares no memory");

@@ -77,6 +77,10 @@ settings=(
 	# Page tables, struct page refcounts, list and sg corruption.
 	DEBUG_VM=y DEBUG_LIST=y DEBUG_SG=y DEBUG_OBJECTS=n
 	DETECT_HUNG_TASK=y DEFAULT_HUNG_TASK_TIMEOUT=60
+	# Error-path sweeps: per-task fail_nth over slab and page allocations.
+	FAULT_INJECTION=y FAILSLAB=y FAIL_PAGE_ALLOC=y FAULT_INJECTION_DEBUG_FS=y
+	# The guest reads /proc/config.gz to prove which kernel it booted.
+	IKCONFIG=y IKCONFIG_PROC=y
 	SOFTLOCKUP_DETECTOR=y
 	PANIC_ON_OOPS=n
 	# Build time: no debug info (KASAN reports use kallsyms), no BTF (it
@@ -92,7 +96,8 @@ settings=(
 # the debug kernel the rig promises.
 must_have=(KASAN KASAN_GENERIC PROVE_LOCKING DEBUG_KMEMLEAK DEBUG_KERNEL
 	UBSAN DEBUG_VM DEBUG_LIST MODULES MODULE_UNLOAD DEVTMPFS
-	SERIAL_8250_CONSOLE BLK_DEV_INITRD RD_GZIP DEBUG_FS IO_URING EVENTFD)
+	SERIAL_8250_CONSOLE BLK_DEV_INITRD RD_GZIP DEBUG_FS IO_URING EVENTFD
+	IKCONFIG_PROC FAULT_INJECTION FAILSLAB FAIL_PAGE_ALLOC)
 # ... and those that must not, or the build needs keys and tools it lacks.
 must_not_have=(MODULE_SIG DEBUG_INFO_BTF DEBUG_INFO_DWARF5 DEBUG_INFO_DWARF4)
 
@@ -214,6 +219,14 @@ fi
 
 say "building bzImage in $build with -j$jobs (about 25 minutes at -j2)"
 start=$(date +%s)
+# A line a minute, so that a long build is visibly alive.
+(
+	while sleep 60; do
+		say "building: $((($(date +%s) - start) / 60)) min, $(find "$build" -name '*.o' | wc -l) objects"
+	done
+) &
+progress=$!
+trap 'kill $progress 2> /dev/null' EXIT
 make -s -C "$src" O="$build" -j"$jobs" bzImage
 # With no "=m" left this builds no module, but it runs modules_prepare and
 # writes Module.symvers, which external modules (M=) resolve symbols with.

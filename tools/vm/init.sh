@@ -1,16 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# /init of the kipc test VM (busybox sh, PID 1).
+# The kipc test rig's runner (busybox sh).  In the VM it is /init (PID 1);
+# natively (run.sh --native) it runs as PID 1 of a new PID and mount
+# namespace chrooted into the same staging tree, with "--native".  The
+# two modes differ only in set-up and in how they end.
 #
 # Loads the modules listed in /etc/kipc-vm/modules, runs the entries of
-# /etc/kipc-vm/manifest one by one, unloads the modules, checks the kernel
-# log and powers off.  Everything the host needs is printed on the console as
-# lines starting with "KIPC-VM-"; tests print their KTAP output in between.
-# mkinitramfs.sh writes the files under /etc/kipc-vm; README.md documents the
-# line formats.
+# /etc/kipc-vm/manifest one by one, unloads the modules, checks counters,
+# kmemleak, the kernel log and taint, and prints its own tally.  Everything
+# the host needs is printed on the console as lines starting with
+# "KIPC-VM-", always at the start of a line; tests print their KTAP output
+# in between.  mkinitramfs.sh writes the files under /etc/kipc-vm;
+# README.md documents the line formats.
 #
-# Kernel command line:
+# Kernel command line (VM):
 #   <module>.<param>=<value>   passed to insmod of <module>.ko as param=value
 #                              (only modprobe reads these by itself)
 #   kipc_vm.shell=1            start a shell on the console before powering off
@@ -20,10 +24,16 @@ export PATH HOME=/root TERM=dumb
 
 CONF=/etc/kipc-vm
 TAB=$(printf '\t')
+NATIVE=0
+[ "${1:-}" = --native ] && NATIVE=1
 # Taints that loading an unsigned out-of-tree module sets by design:
 # TAINT_OOT_MODULE (O, 4096) and TAINT_UNSIGNED_MODULE (E, 8192).
 TAINT_EXPECTED=$((4096 | 8192))
 DMESG_PATTERN='BUG:|WARNING:|Oops|leak|KASAN|UBSAN|lockdep|possible circular locking|possible recursive locking|inconsistent lock state|general protection fault|kernel BUG|Kernel panic|Call Trace:|refcount_t:|list_(add|del) corruption|blocked for more than|soft lockup|hard LOCKUP|rcu_.*stall|Bad page'
+# The kernel options the host may require (VM_REQUIRE_KCONFIG), reported
+# from the running kernel's own /proc/config.gz.
+KCONFIG_REPORTED='KASAN KASAN_GENERIC PROVE_LOCKING DEBUG_KMEMLEAK UBSAN KCSAN DEBUG_VM FAILSLAB FAIL_PAGE_ALLOC'
+START_MARKER='kipc-vm: tests begin'
 
 npass=0
 nfail=0
@@ -36,9 +46,11 @@ say()
 	echo "kipc-vm: $*"
 }
 
-kmsg()
+# A rig line starts a line of its own even when the test before it ended
+# without a newline: the host's judge must never find it glued to output.
+marker()
 {
-	echo "kipc-vm: $*" > /dev/kmsg 2>/dev/null
+	printf '\n%s\n' "$*"
 }
 
 check()
@@ -47,8 +59,13 @@ check()
 	name=$1
 	state=$2
 	shift 2
-	echo "KIPC-VM-CHECK: $name $state${1:+ $*}"
+	marker "KIPC-VM-CHECK: $name $state${1:+ $*}"
 	[ "$state" = ok ] || nbadcheck=$((nbadcheck + 1))
+}
+
+kmsg()
+{
+	echo "kipc-vm: $*" > /dev/kmsg
 }
 
 cmdline_has()
@@ -59,6 +76,14 @@ cmdline_has()
 	return 1
 }
 
+# The value of CONFIG_$1 in the running kernel, or "" (not set, or the
+# kernel has no /proc/config.gz).
+kconfig()
+{
+	[ -r /proc/config.gz ] || return 0
+	zcat /proc/config.gz | sed -n "s/^CONFIG_$1=//p"
+}
+
 setup_system()
 {
 	mkdir -p /proc /sys /dev /tmp /run /root
@@ -66,13 +91,27 @@ setup_system()
 	mount -t sysfs sysfs /sys
 	mount -t devtmpfs devtmpfs /dev 2>/dev/null
 	mkdir -p /dev/pts /dev/shm
-	mount -t devpts devpts /dev/pts
+	mount -t devpts -o newinstance devpts /dev/pts
 	mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 	mount -t tmpfs -o mode=1777 tmpfs /tmp
 	mount -t tmpfs -o mode=0755 tmpfs /run
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	debugfs_err=$(mount -t debugfs debugfs /sys/kernel/debug 2>&1) || :
+	[ $NATIVE = 1 ] && return 0
 	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 	hostname kipc-vm
+}
+
+report_kconfig()
+{
+	if [ ! -r /proc/config.gz ]; then
+		marker "KIPC-VM-KCONFIG: unavailable"
+		return 0
+	fi
+	line=""
+	for opt in $KCONFIG_REPORTED; do
+		line="$line $opt=$(kconfig "$opt")"
+	done
+	marker "KIPC-VM-KCONFIG:$line"
 }
 
 # Print the user processes other than PID 1, as "pid(comm)" words.  A kernel
@@ -96,11 +135,13 @@ list_user_processes()
 
 # Kill whatever a test left running, so that its fds cannot keep the module
 # busy for the next test or for rmmod.  Reported, not a failure by itself.
+# kill -1 reaches every process of this PID namespace but PID 1: the whole
+# guest in the VM, only the rig's own processes natively.
 kill_strays()
 {
 	strays=$(list_user_processes)
 	[ -n "$strays" ] || return 0
-	echo "KIPC-VM-WARN: $1 left processes running:$strays (killed)"
+	marker "KIPC-VM-WARN: $1 left processes running:$strays (killed)"
 	kill -KILL -1 2>/dev/null
 	sleep 0.2
 }
@@ -112,11 +153,16 @@ module_name()
 	echo "$n" | tr - _
 }
 
-# <module>.<param>=<value> words of the kernel command line for one module.
+# <module>.<param>=<value> words of the kernel command line for one module
+# (natively: of /etc/kipc-vm/cmdline, which run.sh writes).
 module_params()
 {
 	params=""
-	read -r cmdline < /proc/cmdline
+	if [ $NATIVE = 1 ]; then
+		cmdline=$(cat "$CONF/cmdline" 2>/dev/null)
+	else
+		read -r cmdline < /proc/cmdline
+	fi
 	# shellcheck disable=SC2086 # split into words on purpose
 	for w in $cmdline; do
 		case "$w" in
@@ -133,6 +179,10 @@ load_modules()
 		[ -n "$ko" ] || continue
 		name=$(module_name "$ko")
 		params=$(module_params "$name")
+		if grep -q "^$name " /proc/modules; then
+			check "insmod:$name" fail "already loaded before the tests"
+			return 1
+		fi
 		say "insmod $ko$params"
 		# shellcheck disable=SC2086 # params are separate words
 		if out=$(insmod "$ko" $params 2>&1); then
@@ -203,8 +253,8 @@ run_entry()
 	name=$2
 	cmd=$3
 
-	echo "KIPC-VM-TEST-BEGIN: $name"
-	kmsg "begin $name"
+	marker "KIPC-VM-TEST-BEGIN: $name timeout=$t"
+	kmsg "begin $name" 2>/dev/null
 	start=$(date +%s)
 	# The test gets a session of its own so that the whole process group
 	# can be killed after it.  busybox timeout execs the command in its own
@@ -229,8 +279,8 @@ run_entry()
 		result=fail
 		nfail=$((nfail + 1))
 	fi
-	kmsg "end $name $result"
-	echo "KIPC-VM-TEST-END: $name result=$result rc=$rc secs=$secs"
+	kmsg "end $name $result" 2>/dev/null
+	marker "KIPC-VM-TEST-END: $name result=$result rc=$rc secs=$secs"
 	kill_strays "$name"
 }
 
@@ -245,17 +295,19 @@ run_manifest()
 
 # /proc/driver/kipc (or another file named in $CONF/counters) holds
 # "key value" lines; keys matching a glob in $CONF/zero must read 0 once
-# every test has exited.
+# every test has exited, and each glob must match at least one key: a
+# counter that disappeared from the file is a failure, not a pass.
 dump_counters()
 {
 	[ -s "$CONF/counters" ] || return 0
 	read -r file < "$CONF/counters"
 	if [ ! -r "$file" ]; then
 		say "no $file"
-		[ -s "$CONF/zero" ] && check "counters" fail "$file missing"
+		[ -s "$CONF/zero" ] && check counters-zero fail "$file missing"
 		return 0
 	fi
 	bad=""
+	matched=" "
 	while read -r key value rest; do
 		[ -n "$key" ] || continue
 		echo "KIPC-VM-COUNTER: $key $value${rest:+ $rest}"
@@ -263,44 +315,84 @@ dump_counters()
 		while read -r glob; do
 			# shellcheck disable=SC2254 # glob is meant to match
 			case "$key" in
-			$glob) [ "$value" = 0 ] || bad="$bad $key=$value" ;;
+			$glob)	matched="$matched$glob "
+				[ "$value" = 0 ] || bad="$bad $key=$value" ;;
 			esac
 		done < "$CONF/zero"
 	done < "$file"
-	if [ -s "$CONF/zero" ]; then
-		if [ -n "$bad" ]; then
-			check counters-zero fail "${bad# }"
-		else
-			check counters-zero ok
-		fi
+	[ -s "$CONF/zero" ] || return 0
+	while read -r glob; do
+		case "$matched" in
+		*" $glob "*) ;;
+		*) bad="$bad $glob:missing-from-$file" ;;
+		esac
+	done < "$CONF/zero"
+	if [ -n "$bad" ]; then
+		check counters-zero fail "${bad# }"
+	else
+		check counters-zero ok
 	fi
 }
 
 kmemleak_file=/sys/kernel/debug/kmemleak
 
+# A kernel built with kmemleak must have it working: no file there is a
+# failed check, not a silent pass.  Without kmemleak there is nothing to do.
+kmemleak_present()
+{
+	[ -w $kmemleak_file ] && return 0
+	if [ "$(kconfig DEBUG_KMEMLEAK)" = y ]; then
+		check kmemleak fail "CONFIG_DEBUG_KMEMLEAK=y but $kmemleak_file is not writable${debugfs_err:+ (debugfs: $debugfs_err)}"
+	fi
+	return 1
+}
+
+# kmemleak reports an object once it is 5 s old, unreferenced, and its
+# checksum has not changed since the previous scan: a new leak needs two
+# scans.  Boot-time suspects are scanned twice too, then cleared.
+kmemleak_scan2()
+{
+	echo scan > $kmemleak_file && echo scan > $kmemleak_file
+}
+
 kmemleak_forget_boot()
 {
-	[ -w $kmemleak_file ] || return 0
-	echo scan > $kmemleak_file
+	kmemleak_present || return 0
+	kmemleak_scan2 || check kmemleak fail "scan at boot failed"
 	echo clear > $kmemleak_file
 }
 
-# kmemleak reports an object only once it is 5 s old: wait that long after
-# rmmod, then scan; its reports land in dmesg as "... memory leaks".
 kmemleak_scan()
 {
-	[ -w $kmemleak_file ] || return 0
+	kmemleak_present || return 0
 	say "kmemleak scan"
 	sleep 6
-	echo scan > $kmemleak_file
-	cat $kmemleak_file
+	if ! kmemleak_scan2; then
+		check kmemleak fail "scan failed"
+		return 0
+	fi
+	leaks=$(grep -c '^unreferenced object' $kmemleak_file)
+	if [ "$leaks" -gt 0 ]; then
+		sed 's/^/KIPC-VM-KMEMLEAK: /' $kmemleak_file
+		check kmemleak fail "$leaks unreferenced objects"
+	else
+		check kmemleak ok
+	fi
 }
 
+# The kernel log since the start marker must hold none of DMESG_PATTERN.
+# Without the marker (a wrapped log buffer, a failed /dev/kmsg write) the
+# tests' reports could not be told from boot's, so that fails too.
 scan_dmesg()
 {
-	hits=$(dmesg | sed -n '/kipc-vm: tests begin/,$p' | grep -v 'kipc-vm:' |
+	log=$(dmesg)
+	if ! echo "$log" | grep -q "$START_MARKER"; then
+		check dmesg fail "start marker '$START_MARKER' is not in the kernel log (log wrapped, or the write to /dev/kmsg failed${kmsg_err:+: $kmsg_err})"
+		return 0
+	fi
+	hits=$(echo "$log" | sed -n "/$START_MARKER/,\$p" | grep -v 'kipc-vm:' |
 		grep -E "$DMESG_PATTERN")
-	boot_hits=$(dmesg | sed '/kipc-vm: tests begin/,$d' |
+	boot_hits=$(echo "$log" | sed "/$START_MARKER/,\$d" |
 		grep -E "$DMESG_PATTERN")
 	if [ -n "$boot_hits" ]; then
 		echo "$boot_hits" | sed 's/^/KIPC-VM-WARN: boot dmesg: /'
@@ -309,7 +401,7 @@ scan_dmesg()
 		echo "$hits" | sed 's/^/KIPC-VM-DMESG: /'
 		check dmesg fail "$(echo "$hits" | wc -l) suspicious lines"
 		echo "KIPC-VM-DMESG-LOG-BEGIN"
-		dmesg | sed -n '/kipc-vm: tests begin/,$p' | tail -n 300
+		echo "$log" | sed -n "/$START_MARKER/,\$p" | tail -n 300
 		echo "KIPC-VM-DMESG-LOG-END"
 	else
 		check dmesg ok
@@ -330,12 +422,16 @@ check_taint()
 main()
 {
 	setup_system
+	# The host's first sign that the kernel under test reached /init.
+	marker "KIPC-VM-BOOTED: kernel $(uname -r)"
 	say "kernel $(uname -r), $(nproc) cpus, cmdline: $(cat /proc/cmdline)"
+	[ -s "$CONF/env" ] && . "$CONF/env"
+	report_kconfig
 	# Not "read": it reads byte by byte, and a sysctl file gives EOF to
 	# any read that does not start at offset 0.
 	taint_before=$(cat /proc/sys/kernel/tainted)
 	kmemleak_forget_boot
-	kmsg "tests begin"
+	kmsg_err=$(kmsg "${START_MARKER#kipc-vm: }" 2>&1) || :
 
 	if load_modules && check_devices; then
 		run_manifest
@@ -349,15 +445,17 @@ main()
 	scan_dmesg
 	check_taint
 
-	echo "KIPC-VM-RESULT: pass=$npass fail=$nfail skip=$nskip" \
-		"checks_failed=$nbadcheck"
-	if cmdline_has kipc_vm.shell=1; then
+	entries=$(grep -c . "$CONF/manifest")
+	marker "KIPC-VM-RESULT: pass=$npass fail=$nfail skip=$nskip" \
+		"checks_failed=$nbadcheck entries=$entries"
+	if [ $NATIVE = 0 ] && cmdline_has kipc_vm.shell=1; then
 		say "shell; exit to power off"
 		setsid -c sh -l
 	fi
 }
 
 main
+[ $NATIVE = 1 ] && exit 0
 sync
 poweroff -f
 # Reached only when ACPI poweroff is not available; qemu runs -no-reboot.

@@ -25,6 +25,11 @@
 #   --zero GLOB         counters whose key matches GLOB must read 0 after
 #                       the tests ('*' for all)
 #   --init FILE         the guest's /init (default: tools/vm/init.sh)
+#   --tree-only         stage DIR/root but write no cpio (run.sh --native)
+#
+# Environment: VM_TEST_TIMEOUT (default --timeout), VM_TIMEOUT_SCALE (an
+# integer that multiplies every test's limit, for slow kernels such as the
+# KASAN one; the guest's tests see it as KIPC_TEST_TIMEOUT_SCALE too).
 
 set -euo pipefail
 
@@ -47,6 +52,9 @@ kver=""
 init=$here/init.sh
 busybox=${BUSYBOX:-/bin/busybox}
 timeout=${VM_TEST_TIMEOUT:-120}
+scale=${VM_TIMEOUT_SCALE:-1}
+[[ $scale =~ ^[1-9][0-9]*$ ]] || die "VM_TIMEOUT_SCALE=$scale: not a positive integer"
+tree_only=0
 counters=/proc/driver/kipc
 next_name=""
 expect_dev=""
@@ -71,7 +79,7 @@ add_entry()
 	test_names[$name]=1
 	[[ $cmd != *$'\t'* && $cmd != *$'\n'* ]] ||
 		die "--cmd '$cmd': tabs and newlines are not allowed"
-	entries+=("$timeout"$'\t'"$name"$'\t'"$cmd")
+	entries+=("$((timeout * scale))"$'\t'"$name"$'\t'"$cmd")
 	next_name=""
 }
 
@@ -121,6 +129,7 @@ while [ $# -gt 0 ]; do
 	--counters)	need_arg "$@"; counters=$2; shift ;;
 	--zero)		need_arg "$@"; zero+=("$2"); shift ;;
 	--init)		need_arg "$@"; init=$2; shift ;;
+	--tree-only)	tree_only=1 ;;
 	-h|--help)	usage ;;
 	*)		die "unknown option '$1' (--help)" ;;
 	esac
@@ -277,6 +286,10 @@ for z in "${zero[@]+"${zero[@]}"}"; do
 	echo "$z" >> "$conf/zero"
 done
 
+# What every test sees in its environment.
+echo "export KIPC_TEST_TIMEOUT_SCALE=$scale" > "$conf/env"
+
+[ $tree_only = 0 ] || { echo "$root"; exit 0; }
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
 	"$busybox" cpio -o -H newc -R 0:0 2> /dev/null) | gzip -6n > "$out/initramfs.cpio.gz.tmp"
 mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
