@@ -50,84 +50,12 @@ declare -a report notes
 # machine (none yet). Keep in step with the suites.
 declare -A expect=(
 	[build]=1 [checkpatch]=1
-	[host-rig]=40 [host-kipc]=68 [host-lib]=211
+	[host-rig]=46 [host-kipc]=88 [host-lib]=211
 	[vm-full]=323 [vm-selftests]=222 [native-full]=323
 )
 
-# step NAME CMD...: run CMD, log it, add its results to the totals.
-step()
-{
-	local name=$1 log="$logdir/$1.log" rc p f s line kind want reduced
-	shift
-	echo "=== $name: $*"
-	"$@" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-	if [ -n "$line" ]; then
-		p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
-		f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
-		s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+')
-		s=${s:-0}
-	elif grep -qE '^(ok|not ok) [0-9]+' "$log"; then
-		s=$(grep -ciE '^ok [0-9]+.*# *SKIP' "$log")
-		p=$(( $(grep -cE '^ok [0-9]+' "$log") - s ))
-		f=$(grep -cE '^not ok [0-9]+' "$log")
-	elif [ "$rc" -eq 0 ]; then
-		p=1 f=0 s=0
-	else
-		p=0 f=0 s=0
-	fi
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-	fi
-	kind=${name%-debug}
-	kind=${kind%-[0-9]*}
-	want=${expect[$kind]:-}
-	if [ -n "$want" ] && [ "$want" != - ] && [ $((p + f + s)) -ne "$want" ]; then
-		notes+=("$name: counted $((p + f + s)) cases, expected $want (tools/check.sh)")
-		f=$((f + 1))
-	fi
-	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-	reduced=$(grep -oE '^# reduced: .*' "$log" | sort -u | sed 's/^# reduced: //' | paste -sd ';' -)
-	report+=("$(printf '%-20s %s passed, %s failed, %s skipped (exit %s)%s' "$name" "$p" "$f" "$s" \
-		"$rc" "${reduced:+; reduced counts: $reduced}")")
-	# Each skip with its reason: TAP "ok N - desc # SKIP why".
-	while IFS= read -r line; do
-		report+=("    skipped: $line")
-	done < <(grep -iE '^ok [0-9]+.*# *SKIP' "$log" | sed -E 's/^ok [0-9]+ (- )?//' | sort | uniq -c |
-		sed -E 's/^ *1 //; s/^ *([0-9]+) (.*)/\2 (x\1)/' | head -n 20)
-	return 0
-}
-
-# The static checks pass only on evidence that they ran: checkpatch's
-# per-file "total: 0 errors, 0 warnings, 0 checks" for every file, sparse's
-# "CHECK" line for every driver source, and a zero exit status.
-checkpatch_ok()
-{
-	local out rc n files
-	out=$(make checkpatch 2>&1)
-	rc=$?
-	echo "$out"
-	[ $rc -eq 0 ] || { echo "check.sh: make checkpatch exited $rc"; return 1; }
-	files=$(($(make -s --no-print-directory print-kmod-srcs | wc -w) + 1))
-	n=$(grep -cE '^total: 0 errors, 0 warnings, (0 checks, )?[0-9]+ lines checked' <<<"$out")
-	[ "$n" -eq "$files" ] ||
-		{ echo "check.sh: checkpatch reported clean totals for $n of $files files"; return 1; }
-}
-
-sparse_ok()
-{
-	local out rc n files
-	out=$(make sparse 2>&1)
-	rc=$?
-	echo "$out"
-	[ $rc -eq 0 ] || { echo "check.sh: make sparse exited $rc"; return 1; }
-	! grep -qE 'warning:|error:' <<<"$out" || { echo "check.sh: sparse warned"; return 1; }
-	files=$(make -s --no-print-directory print-kmod-srcs | tr ' ' '\n' | grep -c '\.c$')
-	n=$(grep -cE '^ +CHECK +.*\.c$' <<<"$out")
-	[ "$n" -eq "$files" ] ||
-		{ echo "check.sh: sparse checked $n of $files driver sources"; return 1; }
-}
+# step, checkpatch_ok, sparse_ok
+. tools/check.d/lib.sh
 
 build_for()
 {
@@ -135,11 +63,10 @@ build_for()
 }
 
 if [ "$debug" -eq 1 ]; then
-	# The debug kernel or nothing: built (with its packages) when it is
-	# not cached, and never replaced by another kernel.
+	# The debug kernel or nothing: built when it is not cached (make
+	# check-debug installs its packages first), never replaced by another.
 	echo "=== debug kernel: tools/vm/build-debug-kernel.sh"
-	if ! tools/vm/install-deps.sh --debug-kernel ||
-		! kernel_env=$(tools/vm/build-debug-kernel.sh); then
+	if ! kernel_env=$(tools/vm/build-debug-kernel.sh); then
 		echo "check.sh: the debug kernel could not be built; not running on any other kernel"
 		echo "0 passed, 1 failed"
 		exit 1

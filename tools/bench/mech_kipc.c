@@ -89,7 +89,7 @@ static uint32_t ring_bytes_for(uint64_t size)
 static const char *kipc_dev_available(void)
 {
 	if (access("/dev/" KIPC_DEVICE_NAME, F_OK))
-		return "driver not loaded (no /dev/kipc: insmod kmod/kipc.ko, "
+		return "driver not loaded (no /dev/kipc: make module, insmod build/kmod/KVER/kipc.ko, "
 		       "or run it in the VM: tools/vm/run.sh)";
 	return NULL;
 }

@@ -17,6 +17,7 @@ required=(
 	build-essential pkg-config sparse
 	linux-source-6.1
 	linux-image-cloud-amd64 linux-headers-cloud-amd64
+	linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 	qemu-system-x86 busybox-static cpio kmod gzip xz-utils
 	liburing-dev
 )
@@ -134,11 +135,14 @@ if ! install; then
 	install
 fi
 
-# The cloud kernel and its headers come as a pair of metapackages; make
-# sure the newest image has its own headers.
+# Each series' cloud kernel and its headers come as a pair of metapackages
+# (6.1: linux-{image,headers}-cloud-amd64, 6.12: ...-6.12-cloud-amd64);
+# make sure the newest image of each has its own headers.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-if ! "$here/kernel.sh" > /dev/null 2>&1; then
-	kver=$("$here/kernel.sh" kver)
-	apt-get install -y -q --no-install-recommends "linux-headers-$kver"
-fi
-"$here/kernel.sh"
+for series in $("$here/kernel.sh" series); do
+	if ! KERNEL_SERIES=$series "$here/kernel.sh" > /dev/null 2>&1; then
+		kver=$(KERNEL_SERIES=$series "$here/kernel.sh" kver)
+		apt-get install -y -q --no-install-recommends "linux-headers-$kver"
+	fi
+	KERNEL_SERIES=$series "$here/kernel.sh"
+done

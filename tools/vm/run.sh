@@ -27,7 +27,8 @@
 # each phase has its own limit, below); VM_TEST_TIMEOUT and
 # VM_TIMEOUT_SCALE (see mkinitramfs.sh); VM_KVM_BOOT_TIMEOUT (default 20);
 # VM_BOOT_TIMEOUT (TCG, default 120); VM_PHASE_TIMEOUT (between tests,
-# default 120); VM_REQUIRE_KCONFIG (kernel options that must be =y in the
+# default 120); VM_GRACE (how late a test's end may come after its limit,
+# default 30); VM_KVM_DEV (default /dev/kvm); VM_REQUIRE_KCONFIG (kernel options that must be =y in the
 # guest's /proc/config.gz, e.g. "KASAN PROVE_LOCKING DEBUG_KMEMLEAK");
 # VM_MEM (MiB, default 1024); VM_SMP (default 2); VM_APPEND; VM_OUT; QEMU
 # (default qemu-system-x86_64).
@@ -97,15 +98,17 @@ while [ $# -gt 0 ]; do
 done
 
 # Why this host cannot run the rig natively, or nothing when it can: root,
-# a kernel that loads modules, and each module built for this kernel.
+# and, with modules to load (or with "modules" as $1), a kernel that loads
+# them, each built for this kernel.
 native_blocker()
 {
 	local ko v
 	[ "$(id -u)" -eq 0 ] || { echo "not root"; return; }
+	command -v unshare > /dev/null || { echo "no unshare(1)"; return; }
+	[ "${1:-}" = modules ] || [ ${#modules[@]} -gt 0 ] || return 0
 	[ -e /proc/modules ] || { echo "this kernel has no module support (no /proc/modules)"; return; }
 	[ "$(cat /proc/sys/kernel/modules_disabled 2> /dev/null || echo 0)" = 0 ] ||
 		{ echo "kernel.modules_disabled=1"; return; }
-	command -v unshare > /dev/null || { echo "no unshare(1)"; return; }
 	for ko in "${modules[@]+"${modules[@]}"}"; do
 		[ -f "$ko" ] || { echo "$ko is not built"; return; }
 		v=$(modinfo -F vermagic "$ko" 2> /dev/null | cut -d' ' -f1)
@@ -115,7 +118,7 @@ native_blocker()
 }
 
 if [ $can_native = 1 ]; then
-	why=$(native_blocker)
+	why=$(native_blocker modules)
 	[ -z "$why" ] && exit 0
 	echo "$why"
 	exit 1
@@ -138,6 +141,8 @@ hard_limit=${VM_TIMEOUT:+$(positive VM_TIMEOUT "$VM_TIMEOUT")}
 kvm_boot_limit=$(positive VM_KVM_BOOT_TIMEOUT "${VM_KVM_BOOT_TIMEOUT:-20}")
 tcg_boot_limit=$(positive VM_BOOT_TIMEOUT "${VM_BOOT_TIMEOUT:-120}")
 phase_limit=$(positive VM_PHASE_TIMEOUT "${VM_PHASE_TIMEOUT:-120}")
+# How long after its limit a test's END may come (init kills it at the limit).
+grace=$(positive VM_GRACE "${VM_GRACE:-30}")
 tcg_boot_limit=$((tcg_boot_limit * scale)) phase_limit=$((phase_limit * scale))
 
 mkdir -p "$out"
@@ -176,7 +181,7 @@ require_kconfig=${VM_REQUIRE_KCONFIG:-}
 log=$out/console.log
 raw=$out/console.raw
 problems=$out/rig-problems
-accel_cache=$top/build/vm-accel
+accel_cache=$out/accel
 : > "$problems"
 
 # stop_run PID REASON: end a run that stopped making progress, and say why.
@@ -217,6 +222,7 @@ watch()
 		# Whole new lines only: a partial last line waits in $pending.
 		while IFS= read -r -u "$fd" line; do
 			line=$pending$line pending=""
+			line=${line%$'\r'}
 			case "$line" in
 			*KIPC-VM-BOOTED:*)
 				booted=1 phase="set-up before the first test"
@@ -227,7 +233,7 @@ watch()
 				name=${name%% *}
 				[[ $limit =~ ^[0-9]+$ ]] || limit=$phase_limit
 				phase="test $name (limit ${limit}s)"
-				deadline=$((now + limit + 30 + limit / 10)) ;;
+				deadline=$((now + limit + grace + limit / 10)) ;;
 			*KIPC-VM-TEST-END:*)
 				phase="the gap after test $name"
 				deadline=$((now + phase_limit)) ;;
@@ -321,9 +327,10 @@ else
 	auto)
 		# KVM is judged by booting the kernel under test, never by a
 		# probe: a /dev/kvm that opens may still fail on a real kernel.
-		# A kernel that KVM could not boot here is remembered per
-		# checkout, so the next run goes straight to TCG.
-		if [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
+		# A kernel that KVM could not boot is remembered in the work
+		# folder, so that its next run goes straight to TCG.
+		kvm_dev=${VM_KVM_DEV:-/dev/kvm}
+		if [ -r "$kvm_dev" ] && [ -w "$kvm_dev" ] &&
 			[ "$(cat "$accel_cache/$KVER" 2> /dev/null)" != tcg ]; then
 			accel=kvm
 		else

@@ -1,0 +1,338 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Self-tests of the test machinery: every check of the rig must be able to
+# fail.  Each case feeds one piece of it (run.sh's watcher and judge,
+# check.sh's step counting and static checks, the guest's /init checks,
+# the debug-kernel path) the input that once fooled it, through stand-ins
+# (tools/vm/test/fake-qemu, a fake make, fake kernel logs), and checks that
+# it now fails, and that the honest input still passes.  No VM boots here;
+# the whole file runs in well under a minute.  TAP, "N passed, M failed".
+set -u
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$top" || exit 2
+. tools/check.d/tap.sh
+
+work=$(mktemp -d /tmp/kipc-rig-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fake_qemu=$top/tools/vm/test/fake-qemu
+runs=0
+
+# ------------------------------------------------------------ run.sh
+# console NAME LINE...: write a fake console script.
+console()
+{
+	local f=$work/$1.con
+	shift
+	printf '%s\n' "$@" > "$f"
+	echo "$f"
+}
+
+# rig TCG-SCRIPT [ENV=V...] -- RUN.SH ARGS: run.sh on fake-qemu; its exit
+# status in $rig_rc, output in $rig_out, seconds in $rig_secs.
+rig()
+{
+	local tcg=$1 envs=() t0
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	runs=$((runs + 1))
+	t0=$SECONDS
+	rig_out=$(env QEMU="$fake_qemu" VM_OUT="$work/vm$runs" VM_ACCEL=tcg \
+		FAKE_QEMU_TCG="$tcg" FAKE_QEMU_CALLS="$work/calls$runs" \
+		"${envs[@]+"${envs[@]}"}" \
+		tools/vm/run.sh --expect-dev none "$@" 2>&1)
+	rig_rc=$?
+	rig_secs=$((SECONDS - t0))
+	rig_calls=$(paste -sd ' ' "$work/calls$runs" 2> /dev/null)
+}
+
+# expect_rig DESC RC PATTERN: the last rig run exited RC and printed PATTERN.
+expect_rig()
+{
+	if [ "$rig_rc" -eq "$2" ] && grep -qE -- "$3" <<<"$rig_out"; then
+		ok "$1"
+	else
+		not_ok "$1" "wanted exit $2 and /$3/, got exit $rig_rc:" \
+			"$(tail -n 12 <<<"$rig_out")"
+	fi
+}
+
+one=(--name a --timeout 5 --cmd true)
+good=$(console good "KIPC-VM-BOOTED: kernel test" \
+	"KIPC-VM-TEST-BEGIN: a timeout=5" "TAP version 13" "ok 1 - one" \
+	"KIPC-VM-TEST-END: a result=pass rc=0 secs=0" \
+	"KIPC-VM-CHECK: dmesg ok" "KIPC-VM-CHECK: taint ok" \
+	"KIPC-VM-RESULT: pass=1 fail=0 skip=0 checks_failed=0 entries=1")
+
+rig "$good" -- "${one[@]}"
+expect_rig "judge: an honest passing log passes" 0 '^1 passed, 0 failed, 0 skipped$'
+
+# The old judge gave "1 passed, 0 failed" here: END glued to "not ok".
+glued=$(console glued "KIPC-VM-BOOTED: kernel test" \
+	"KIPC-VM-TEST-BEGIN: a timeout=5" "ok 1 - one" \
+	"@nonl not ok 2 - two" "KIPC-VM-TEST-END: a result=fail rc=1 secs=0" \
+	"KIPC-VM-CHECK: dmesg ok" "KIPC-VM-CHECK: taint ok" \
+	"KIPC-VM-RESULT: pass=0 fail=1 skip=0 checks_failed=0 entries=1")
+rig "$glued" -- "${one[@]}"
+expect_rig "judge: a 'not ok' with END glued to it still fails" 1 '^1 passed, 1 failed'
+
+disagree=$(console disagree "KIPC-VM-BOOTED: kernel test" \
+	"KIPC-VM-TEST-BEGIN: a timeout=5" "ok 1 - one" \
+	"KIPC-VM-TEST-END: a result=pass rc=0 secs=0" \
+	"KIPC-VM-CHECK: dmesg ok" "KIPC-VM-CHECK: taint ok" \
+	"KIPC-VM-RESULT: pass=0 fail=1 skip=0 checks_failed=0 entries=1")
+rig "$disagree" -- "${one[@]}"
+expect_rig "judge: a guest tally that disagrees with the host's fails" 1 'the guest counted pass=0 fail=1'
+
+unfinished=$(console unfinished "KIPC-VM-BOOTED: kernel test" \
+	"KIPC-VM-TEST-BEGIN: a timeout=5" "ok 1 - one" \
+	"KIPC-VM-TEST-BEGIN: b timeout=5" "ok 1 - one" \
+	"KIPC-VM-TEST-END: b result=pass rc=0 secs=0" \
+	"KIPC-VM-CHECK: dmesg ok" "KIPC-VM-CHECK: taint ok" \
+	"KIPC-VM-RESULT: pass=2 fail=0 skip=0 checks_failed=0 entries=2")
+rig "$unfinished" -- "${one[@]}" --name b --cmd true
+expect_rig "judge: a test whose END never came fails (UNFINISHED)" 1 'UNFINISHED a'
+
+nodmesg=$(console nodmesg "KIPC-VM-BOOTED: kernel test" \
+	"KIPC-VM-TEST-BEGIN: a timeout=5" "ok 1 - one" \
+	"KIPC-VM-TEST-END: a result=pass rc=0 secs=0" "KIPC-VM-CHECK: taint ok" \
+	"KIPC-VM-RESULT: pass=1 fail=0 skip=0 checks_failed=0 entries=1")
+rig "$nodmesg" -- "${one[@]}"
+expect_rig "judge: a required check that never reported fails" 1 'check dmesg was never reported'
+
+rig "$good" --
+expect_rig "judge: an empty manifest fails" 1 'the manifest holds no test'
+
+nokasan=$(console nokasan "KIPC-VM-BOOTED: kernel test" \
+	"KIPC-VM-KCONFIG: KASAN= PROVE_LOCKING=y DEBUG_KMEMLEAK=y" \
+	"KIPC-VM-TEST-BEGIN: a timeout=5" "ok 1 - one" \
+	"KIPC-VM-TEST-END: a result=pass rc=0 secs=0" \
+	"KIPC-VM-CHECK: kmemleak ok" "KIPC-VM-CHECK: dmesg ok" "KIPC-VM-CHECK: taint ok" \
+	"KIPC-VM-RESULT: pass=1 fail=0 skip=0 checks_failed=0 entries=1")
+rig "$nokasan" VM_REQUIRE_KCONFIG="KASAN PROVE_LOCKING DEBUG_KMEMLEAK" -- "${one[@]}"
+expect_rig "judge: VM_REQUIRE_KCONFIG fails on a kernel without KASAN" 1 'CONFIG_KASAN=, not y'
+sed -i 's/KASAN= /KASAN=y /' "$nokasan"
+rig "$nokasan" VM_REQUIRE_KCONFIG="KASAN PROVE_LOCKING DEBUG_KMEMLEAK" -- "${one[@]}"
+expect_rig "judge: ... and passes on one that has it" 0 'has CONFIG_\{KASAN PROVE_LOCKING DEBUG_KMEMLEAK\}=y'
+rig "$good" VM_REQUIRE_KCONFIG="DEBUG_KMEMLEAK" -- "${one[@]}"
+expect_rig "judge: a kernel that must have kmemleak fails when the guest reports no config and no kmemleak check" 1 'check kmemleak was never reported'
+
+# KVM that fails on a real kernel: qemu's internal error, then silence.
+: > "$work/kvm"
+kvm_error=$(console kvm-error "Probing EDD (edd=off to disable)... ok" \
+	"@stderr KVM internal error. Suberror: 1" "@hang")
+rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" FAKE_QEMU_KVM="$kvm_error" -- "${one[@]}"
+if [ $rig_rc -eq 0 ] && [ "$rig_calls" = "kvm tcg" ] && [ $rig_secs -lt 20 ] &&
+	grep -q 'rerunning under TCG' <<<"$rig_out"; then
+	ok "KVM internal error: rerun under TCG at once (${rig_secs}s)"
+else
+	not_ok "KVM internal error: rerun under TCG at once" "exit $rig_rc, calls '$rig_calls', ${rig_secs}s" \
+		"$(tail -n 8 <<<"$rig_out")"
+fi
+kvm_out=$work/vm$runs
+kvm_silent=$(console kvm-silent "Probing EDD (edd=off to disable)... ok" "@hang")
+rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" VM_KVM_BOOT_TIMEOUT=2 FAKE_QEMU_KVM="$kvm_silent" -- "${one[@]}"
+if [ $rig_rc -eq 0 ] && [ "$rig_calls" = "kvm tcg" ] && [ $rig_secs -lt 15 ] &&
+	grep -q 'did not reach /init in 2s.*rerunning under TCG' <<<"$rig_out"; then
+	ok "KVM that boots nothing: rerun under TCG after VM_KVM_BOOT_TIMEOUT (${rig_secs}s)"
+else
+	not_ok "KVM that boots nothing: rerun under TCG after VM_KVM_BOOT_TIMEOUT" \
+		"exit $rig_rc, calls '$rig_calls', ${rig_secs}s" "$(tail -n 8 <<<"$rig_out")"
+fi
+runs=$((runs + 1))
+rig_out=$(env QEMU="$fake_qemu" VM_OUT="$kvm_out" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" \
+	FAKE_QEMU_TCG="$good" FAKE_QEMU_KVM="$kvm_error" FAKE_QEMU_CALLS="$work/calls$runs" \
+	tools/vm/run.sh --expect-dev none "${one[@]}" 2>&1)
+check_that "... and the next run of that kernel goes straight to TCG" \
+	test "$(paste -sd ' ' "$work/calls$runs")" = tcg
+rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" FAKE_QEMU_KVM="$good" -- "${one[@]}"
+if [ $rig_rc -eq 0 ] && [ "$rig_calls" = kvm ]; then
+	ok "KVM that boots the kernel is used"
+else
+	not_ok "KVM that boots the kernel is used" "exit $rig_rc, calls '$rig_calls'"
+fi
+rig "$good" VM_ACCEL=kvm VM_KVM_DEV="$work/kvm" VM_KVM_BOOT_TIMEOUT=2 FAKE_QEMU_KVM="$kvm_silent" -- "${one[@]}"
+expect_rig "VM_ACCEL=kvm: no fallback, a clear failure" 1 'did not reach /init in 2s'
+
+# No hang outlives its cause.
+hung=$(console hung "KIPC-VM-BOOTED: kernel test" "KIPC-VM-TEST-BEGIN: a timeout=1" "@hang")
+rig "$hung" VM_GRACE=1 -- --name a --timeout 1 --cmd true
+if [ $rig_rc -eq 1 ] && [ $rig_secs -lt 15 ] &&
+	grep -q 'test a (limit 1s) overran its deadline' <<<"$rig_out"; then
+	ok "a test whose END never comes ends the run, naming the test (${rig_secs}s)"
+else
+	not_ok "a test whose END never comes ends the run, naming the test" \
+		"exit $rig_rc, ${rig_secs}s" "$(tail -n 8 <<<"$rig_out")"
+fi
+noboot=$(console noboot "@hang")
+rig "$noboot" VM_BOOT_TIMEOUT=2 -- "${one[@]}"
+if [ $rig_rc -eq 1 ] && [ $rig_secs -lt 15 ] && grep -q 'boot (kernel to /init) overran' <<<"$rig_out"; then
+	ok "a kernel that never reaches /init ends the run (${rig_secs}s)"
+else
+	not_ok "a kernel that never reaches /init ends the run" "exit $rig_rc, ${rig_secs}s" \
+		"$(tail -n 8 <<<"$rig_out")"
+fi
+panic=$(console panic "KIPC-VM-BOOTED: kernel test" "KIPC-VM-TEST-BEGIN: a timeout=5" \
+	"Kernel panic - not syncing: Fatal exception" "@hang")
+rig "$panic" -- "${one[@]}"
+if [ $rig_rc -eq 1 ] && [ $rig_secs -lt 15 ] && grep -q 'PROBLEM  kernel panic' <<<"$rig_out"; then
+	ok "a panic that does not power off ends the run (${rig_secs}s)"
+else
+	not_ok "a panic that does not power off ends the run" "exit $rig_rc, ${rig_secs}s" \
+		"$(tail -n 8 <<<"$rig_out")"
+fi
+crash=$(console crash "KIPC-VM-BOOTED: kernel test" "KIPC-VM-TEST-BEGIN: a timeout=5" "@exit 1")
+rig "$crash" -- "${one[@]}"
+expect_rig "qemu dying mid-test fails the run" 1 'qemu exited with status 1'
+
+# ------------------------------------------------------------ check.sh
+logdir=$work/check
+mkdir -p "$logdir"
+passed=0 failed=0 skipped=0
+declare -a report notes
+declare -A expect=([counted]=3)
+. tools/check.d/lib.sh
+
+# fake_make BODY: a `make` first in PATH that runs BODY (bash), for the
+# static checks' own calls; `make print-kmod-srcs` lists two sources.
+fake_make()
+{
+	mkdir -p "$work/bin"
+	cat > "$work/bin/make" <<EOF
+#!/bin/bash
+case " \$* " in *" print-kmod-srcs "*) echo "kmod/a.c kmod/b.h"; exit 0 ;; esac
+$1
+EOF
+	chmod +x "$work/bin/make"
+}
+
+fake_make 'echo "Can'"'"'t open perl script \"scripts/checkpatch.pl\": No such file or directory"; exit 2'
+! PATH=$work/bin:$PATH checkpatch_ok > /dev/null 2>&1
+check_that "checkpatch_ok fails when checkpatch.pl is missing (make exits 2)" test $? -eq 0
+fake_make 'exit 0'
+! PATH=$work/bin:$PATH checkpatch_ok > /dev/null 2>&1
+check_that "checkpatch_ok fails when checkpatch printed no per-file totals" test $? -eq 0
+fake_make 'for i in 1 2 3; do echo "total: 0 errors, 0 warnings, 0 checks, 10 lines checked"; done'
+PATH=$work/bin:$PATH checkpatch_ok > /dev/null 2>&1
+check_that "checkpatch_ok passes with a clean total for every file" test $? -eq 0
+fake_make 'echo "/bin/sh: 1: sparse: not found"; echo "make[2]: *** [kmod/a.o] Error 127"; exit 2'
+! PATH=$work/bin:$PATH sparse_ok > /dev/null 2>&1
+check_that "sparse_ok fails when sparse cannot run (Error 127)" test $? -eq 0
+fake_make 'exit 0'
+! PATH=$work/bin:$PATH sparse_ok > /dev/null 2>&1
+check_that "sparse_ok fails when it checked no source" test $? -eq 0
+fake_make 'echo "  CHECK   /x/kmod/a.c"'
+PATH=$work/bin:$PATH sparse_ok > /dev/null 2>&1
+check_that "sparse_ok passes when every source was checked" test $? -eq 0
+
+step counted echo "2 passed, 0 failed" > /dev/null
+check_that "step: a step that counts fewer cases than expected fails" test "$failed" -eq 1
+step counted echo "3 passed, 0 failed" > /dev/null
+check_that "step: ... and the expected count passes" test "$failed" -eq 1
+step nothing true > /dev/null
+check_that "step: a step that exits 0 counts one case by its status" test "$passed" -eq 6
+step empty bash -c 'echo "0 passed, 0 failed"; exit 0' > /dev/null
+check_that "step: a step that ran no test fails" test "$failed" -eq 2
+step skips printf 'ok 1 - a\nok 2 - b # SKIP no frobnicator here\n' > /dev/null
+check_that "step: skips are counted" test "$skipped" -eq 1
+check_that "step: ... and listed with their reasons" \
+	grep -q 'skipped: b # SKIP no frobnicator here' <(printf '%s\n' "${report[@]}")
+step reduced printf '1 passed, 0 failed\n# reduced: KIPC_TEST_MSGS=100000 of 10000000\n' > /dev/null
+check_that "step: reduced counts appear in the step's summary line" \
+	grep -qE '^reduced .*reduced counts: KIPC_TEST_MSGS=100000 of 10000000' <(printf '%s\n' "${report[@]}")
+
+# The environment cannot shrink a run: check.sh clears KIPC_TEST_*.
+out=$(KIPC_TEST_TRANSPORTS= KIPC_TEST_MSGS=1 LINUX_SOURCE=/nonexistent KIPC_CACHE=$work/cache \
+	tools/check.sh --debug-kernel 2>&1)
+rc=$?
+check_that "check.sh ignores KIPC_TEST_* from the environment, and says so" \
+	grep -q 'ignoring KIPC_TEST_MSGS=1' <<<"$out"
+if [ $rc -ne 0 ] && grep -q 'not running on any other kernel' <<<"$out" &&
+	! grep -q '^=== build' <<<"$out"; then
+	ok "check-debug without a cached or buildable debug kernel fails, on no other kernel"
+else
+	not_ok "check-debug without a cached or buildable debug kernel fails, on no other kernel" \
+		"exit $rc" "$(tail -n 5 <<<"$out")"
+fi
+out=$(KIPC_CACHE=$work/cache tools/vm/build-debug-kernel.sh --print 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && [ -z "$(grep '^KERNEL=' <<<"$out")" ]; then
+	ok "build-debug-kernel.sh --print with nothing cached fails and prints no KERNEL="
+else
+	not_ok "build-debug-kernel.sh --print with nothing cached fails and prints no KERNEL=" "$out"
+fi
+
+# ------------------------------------------------- the guest's checks
+# guest SNIPPET: busybox sh with init.sh's functions, CONF in $work/conf.
+mkdir -p "$work/conf"
+guest()
+{
+	busybox sh -c "KIPC_RIG_SOURCE_ONLY=1 . '$top/tools/vm/init.sh'; CONF='$work/conf'
+		sleep() { :; }
+		$1" 2>&1
+}
+
+printf '[0.1] boot\n[9.0] BUG: KASAN: use-after-free in kipc_release\n' > "$work/dmesg.nomarker"
+out=$(guest "dmesg() { cat '$work/dmesg.nomarker'; }; scan_dmesg")
+check_that "dmesg: a log without the start marker fails (wrapped or unwritten)" \
+	grep -q 'KIPC-VM-CHECK: dmesg fail start marker' <<<"$out"
+printf '[0.1] boot\n[1.0] kipc-vm: tests begin\n[9.0] BUG: KASAN: use-after-free\n' > "$work/dmesg.after"
+out=$(guest "dmesg() { cat '$work/dmesg.after'; }; scan_dmesg")
+check_that "dmesg: a report after the marker fails" grep -q 'KIPC-VM-CHECK: dmesg fail 1 suspicious' <<<"$out"
+printf '[0.1] WARNING: boot thing\n[1.0] kipc-vm: tests begin\n[2.0] fine\n' > "$work/dmesg.before"
+out=$(guest "dmesg() { cat '$work/dmesg.before'; }; scan_dmesg")
+check_that "dmesg: a report before the marker is a warning only" grep -q 'KIPC-VM-CHECK: dmesg ok' <<<"$out"
+
+printf 'listeners 0\nconnections 0\n' > "$work/counters"
+echo "$work/counters" > "$work/conf/counters"
+printf '%s\n' listeners connections mappings > "$work/conf/zero"
+out=$(guest dump_counters)
+check_that "counters: a counter missing from the file fails" \
+	grep -q 'KIPC-VM-CHECK: counters-zero fail mappings:missing' <<<"$out"
+printf 'listeners 0\nconnections 2\nmappings 0\n' > "$work/counters"
+out=$(guest dump_counters)
+check_that "counters: a non-zero counter fails" grep -q 'counters-zero fail connections=2' <<<"$out"
+printf 'listeners 0\nconnections 0\nmappings 0\n' > "$work/counters"
+out=$(guest dump_counters)
+check_that "counters: all present and zero passes" grep -q 'KIPC-VM-CHECK: counters-zero ok' <<<"$out"
+
+out=$(guest "kmemleak_file=$work/no-such-kmemleak; kconfig() { [ \$1 = DEBUG_KMEMLEAK ] && echo y; }; kmemleak_scan")
+check_that "kmemleak: a kmemleak kernel without a usable kmemleak file fails" \
+	grep -q 'KIPC-VM-CHECK: kmemleak fail CONFIG_DEBUG_KMEMLEAK=y but' <<<"$out"
+out=$(guest "kmemleak_file=$work/no-such-kmemleak; kconfig() { :; }; kmemleak_scan")
+check_that "kmemleak: a kernel without kmemleak reports no check" test -z "$out"
+: > "$work/kmemleak"
+out=$(guest "kmemleak_file=$work/kmemleak
+	kmemleak_cmd() { echo \"cmd \$1\"; }
+	kmemleak_report() { echo 'unreferenced object 0xffff888001 (size 64):'; }
+	kmemleak_scan")
+check_that "kmemleak: the final check scans twice" test "$(grep -c '^cmd scan' <<<"$out")" -eq 2
+check_that "kmemleak: an unreferenced object fails" \
+	grep -q 'KIPC-VM-CHECK: kmemleak fail 1 unreferenced' <<<"$out"
+out=$(guest "kmemleak_file=$work/kmemleak; kmemleak_cmd() { :; }; kmemleak_report() { :; }; kmemleak_scan")
+check_that "kmemleak: no leak passes" grep -q 'KIPC-VM-CHECK: kmemleak ok' <<<"$out"
+
+# --------------------------------------------------------- native mode
+if [ "$(id -u)" -eq 0 ] && command -v unshare > /dev/null &&
+	unshare --pid --fork --mount true 2> /dev/null; then
+	out=$(VM_OUT=$work/native tools/vm/run.sh --native --expect-dev none --name n \
+		--cmd 'echo "ok 1 - inside the rig"; setsid sleep 6543 & exit 0' 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q '^ok 1 - inside the rig' <<<"$out" &&
+		grep -q 'KIPC-VM-WARN: n left processes running:.*(sleep) (killed)' <<<"$out" &&
+		! pgrep -f 'sleep 6543' > /dev/null && grep -q '^1 passed, 0 failed' <<<"$out"; then
+		ok "native mode runs the same tree and judge, in a PID namespace of its own"
+	else
+		not_ok "native mode runs the same tree and judge, in a PID namespace of its own" \
+			"exit $rc" "$(tail -n 10 <<<"$out")"
+	fi
+else
+	skip "native mode runs the same tree and judge" "needs root and unshare --pid"
+fi
+
+tap_end
