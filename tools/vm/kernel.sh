@@ -118,9 +118,14 @@ if [ -z "$KERNEL" ]; then
 	[ -n "$KERNEL" ] ||
 		die "no /boot/vmlinuz-$series.*-cloud-amd64; run tools/vm/install-deps.sh"
 fi
-[ -r "$KERNEL" ] || die "KERNEL=$KERNEL: not readable"
-
-KVER=$(image_version "$KERNEL") || die "KERNEL=$KERNEL: not an x86 bzImage"
+if [ -r "$KERNEL" ]; then
+	KVER=$(image_version "$KERNEL") || die "KERNEL=$KERNEL: not an x86 bzImage"
+elif [ -n "$KDIR" ]; then
+	# Building only (for the running kernel, say): no image needed.
+	KVER=$(kdir_version "$KDIR") || die "KDIR=$KDIR: no kernel release in it"
+else
+	die "KERNEL=$KERNEL: not readable"
+fi
 
 KO=$top/build/kmod/$KVER/kipc.ko
 

@@ -306,7 +306,7 @@ run()
 	local tail_pid rc=0
 	launch "$1"
 	[ -n "$run_pid" ] || { run_rc=0; return 0; }
-	tail -n +1 -s 0.2 -f --pid="$run_pid" "$raw" | tr -d '\r' &
+	tail -n +1 -s 0.2 -f --pid="$run_pid" "$raw" | sed -u 's/\r$//' &
 	tail_pid=$!
 	watch "$run_pid" "$1" || rc=$?
 	run_rc=0
