@@ -12,11 +12,10 @@
 # other one (tools/vm/kernel.sh).
 
 KDIR ?= $(shell tools/vm/kernel.sh kdir)
-export KDIR
 # Each kernel's build in its own folder, build/kmod/KVER (kernel.sh ko), made
 # of links to kmod/: kbuild writes next to its sources, and two kernels'
 # builds must not overwrite each other's kipc.ko.
-KMOD_OUT = $(patsubst %/,%,$(dir $(shell tools/vm/kernel.sh ko)))
+KMOD_OUT = $(patsubst %/,%,$(dir $(shell KDIR=$(KDIR) tools/vm/kernel.sh ko)))
 KBUILD_ARGS = -C $(KDIR) M=$(KMOD_OUT) CONFIG_KIPC=m \
 	KIPC_UAPI=$(CURDIR)/include/uapi
 

@@ -35,6 +35,7 @@ step()
 		f=1
 	fi
 	kind=${name%-debug}
+	kind=${kind%-custom}
 	kind=${kind%-[0-9]*}
 	want=${expect[$kind]:-}
 	if [ -n "$want" ] && [ "$want" != - ] && [ $((p + f + s)) -ne "$want" ]; then
