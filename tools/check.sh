@@ -51,7 +51,7 @@ declare -a report notes
 declare -A expect=(
 	[build]=1 [checkpatch]=1
 	[host-rig]=46 [host-kipc]=88 [host-lib]=211
-	[vm-full]=323 [vm-selftests]=222 [native-full]=323
+	[vm-full]=329 [vm-selftests]=222 [native-full]=329
 )
 
 # step, checkpatch_ok, sparse_ok
