@@ -33,7 +33,7 @@
 /* Receiving side                                                      */
 
 /*
- * The thread that last used the receiving side, for tx_release_rx(): a
+ * The thread that last used the receiving side, for kipc__tx_release_rx(): a
  * load and a compare per call, a compare-and-swap when another thread
  * takes over (or the sending thread holds it for a moment).
  */
@@ -50,7 +50,7 @@ static void __attribute__((noinline)) rx_take(struct kipc_rx *rx,
 			cur = __atomic_load_n(&rx->owner, __ATOMIC_RELAXED);
 			continue;
 		}
-		/* Acquire: what tx_release_rx() did to the ring state. */
+		/* Acquire: what kipc__tx_release_rx() did to the ring state. */
 		if (__atomic_compare_exchange_n(&rx->owner, &cur, self, false,
 						__ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
