@@ -55,6 +55,13 @@ struct io_uring_sqe;
 
 #define KIPC_SPIN_NS_DEFAULT	20000U
 
+/* The shm and uds transports: a listener binds the abstract Unix address
+ * "\0" KIPC_SOCK_PREFIX "<name>" (/proc/net/unix shows the NUL as '@'),
+ * and uds carries at most KIPC_UDS_MSG_MAX bytes per message.
+ */
+#define KIPC_SOCK_PREFIX	"kipc."
+#define KIPC_UDS_MSG_MAX	(256U << 10)
+
 /* Flags of the data calls. */
 #define KIPC_NONBLOCK	(1U << 0)	/* -EAGAIN instead of waiting */
 #define KIPC_MORE	(1U << 1)	/* send/commit: more follow, publish later */
@@ -63,8 +70,10 @@ struct io_uring_sqe;
 /*
  * Options of kipc_listen() and kipc_connect(). Set size to
  * sizeof(struct kipc_opts) and every field you do not use to zero
- * (KIPC_OPTS_INIT does both); a NULL pointer means all defaults. A larger
- * size from a newer header is accepted when the extra bytes are zero.
+ * (KIPC_OPTS_INIT does both); a NULL pointer means all defaults. A
+ * smaller size, from an older header, is accepted down to sizeof(size_t):
+ * the fields beyond it take their defaults. A larger size from a newer
+ * header is accepted when the extra bytes are zero (else -E2BIG).
  */
 struct kipc_opts {
 	size_t size;		/* sizeof(struct kipc_opts) */

@@ -59,12 +59,18 @@ static inline bool kipc_is_pow2(uint64_t x)
  * kipc_hdr_check - copy the header out of shared memory once and validate
  * the copy against the mapping lengths. @own_len is the length of the OWN
  * view of @side, or 0 where the caller has no such view (shm transport).
- * Returns 0, -EPROTO (wrong magic or ABI version) or -EBADMSG (layout out
- * of bounds).
+ * @known are the ring-format features (KIPC_F_RING_*) the caller asked
+ * for and can read: the ring is usable when the header uses no other one.
+ * Returns 0, -EPROTO (not a kipc header), -EPROTONOSUPPORT (a format
+ * feature outside @known) or -EBADMSG (layout out of bounds).
+ *
+ * abi_version is not compared for equality: it stays 1 for good, and a
+ * format change is a feature bit (include/uapi/linux/kipc.h, "Features").
  */
 static inline int kipc_hdr_check(const struct kipc_shared_hdr *in_map,
 				 uint64_t shared_len, uint64_t own_len,
-				 unsigned int side, struct kipc_shared_hdr *hdr)
+				 unsigned int side, uint64_t known,
+				 struct kipc_shared_hdr *hdr)
 {
 	const volatile struct kipc_shared_hdr *v = in_map;
 	unsigned int i;
@@ -85,9 +91,12 @@ static inline int kipc_hdr_check(const struct kipc_shared_hdr *in_map,
 		hdr->ring[i].cons_off = v->ring[i].cons_off;
 	}
 	hdr->conn_id = v->conn_id;
+	hdr->features = v->features;
 
-	if (hdr->magic != KIPC_MAGIC || hdr->abi_version != KIPC_ABI_VERSION)
+	if (hdr->magic != KIPC_MAGIC || hdr->abi_version < KIPC_ABI_VERSION)
 		return -EPROTO;
+	if (hdr->features & ~known)
+		return -EPROTONOSUPPORT;
 	if (side > 1 || hdr->hdr_size < sizeof(*hdr) ||
 	    hdr->hdr_size > hdr->page_size ||
 	    !kipc_is_pow2(hdr->page_size) || hdr->page_size < 4096 ||

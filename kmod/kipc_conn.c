@@ -180,28 +180,14 @@ out_free_pages:
 	return -ENOMEM;
 }
 
+/* The page is zeroed; the layout is the uapi header's, shared with shm. */
 static void kipc_conn_init_hdr(struct kipc_conn *c)
 {
 	struct kipc_shared_hdr *hdr = page_address(c->pages[0]);
-	u32 data_off = KIPC_FIXED_PAGES * PAGE_SIZE;
-	unsigned int r;
 
-	hdr->magic = KIPC_MAGIC;
-	hdr->abi_version = KIPC_ABI_VERSION;
-	hdr->hdr_size = sizeof(*hdr);
-	hdr->page_size = PAGE_SIZE;
-	hdr->shared_map_bytes = (u64)c->nr_pages << PAGE_SHIFT;
-	hdr->own_data_off = PAGE_SIZE;
-	for (r = 0; r < 2; r++) {
-		hdr->own_map_bytes[r] = PAGE_SIZE + c->ring_bytes[r];
-		hdr->ring[r].size = c->ring_bytes[r];
-		hdr->ring[r].data_off = data_off;
-		data_off += c->ring_bytes[r];
-		/* Ring r is produced by side r, consumed by side 1 - r. */
-		hdr->ring[r].prod_off = (1 + r) * PAGE_SIZE + KIPC_PROD_LINE_OFF;
-		hdr->ring[r].cons_off = (2 - r) * PAGE_SIZE + KIPC_CONS_LINE_OFF;
-	}
+	kipc_layout_init(hdr, PAGE_SIZE, c->ring_bytes);
 	hdr->conn_id = c->id;
+	hdr->features = c->features;
 	c->hdr = hdr;
 }
 
@@ -272,7 +258,7 @@ static void kipc_side_init(struct kipc_conn *c, unsigned int s)
  * ERR_PTR(-EMFILE) (per-user limit), -ENOSPC (max_pinned_bytes), -ENOMEM
  * (RLIMIT_MEMLOCK, memory cgroup or no memory).
  */
-struct kipc_conn *kipc_conn_create(struct kipc_listener *l)
+struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features)
 {
 	struct kipc_conn *c;
 	int ret;
@@ -286,7 +272,9 @@ struct kipc_conn *kipc_conn_create(struct kipc_listener *l)
 	memcpy(c->name, l->name, KIPC_NAME_MAX);
 	c->ring_bytes[0] = l->ring_bytes[0];
 	c->ring_bytes[1] = l->ring_bytes[1];
-	c->nr_pages = KIPC_FIXED_PAGES + ((c->ring_bytes[0] + c->ring_bytes[1]) >> PAGE_SHIFT);
+	/* What the client asked for and the server reads. */
+	c->features = features & l->features;
+	c->nr_pages = kipc_layout_map_bytes(PAGE_SIZE, c->ring_bytes) >> PAGE_SHIFT;
 	kipc_side_init(c, KIPC_SIDE_CLIENT);
 	kipc_side_init(c, KIPC_SIDE_SERVER);
 
@@ -379,16 +367,14 @@ void kipc_conn_side_gone(struct kipc_conn *c, unsigned int s)
 				   EPOLLOUT | EPOLLWRNORM);
 }
 
-/* KICK: wake the peer's waiters and signal its eventfd. Never sleeps. */
+/*
+ * KICK: wake the peer's waiters and signal its eventfd. Never sleeps.
+ * @ep is a connection (the callers check its role).
+ */
 int kipc_conn_kick(struct kipc_endpoint *ep)
 {
-	struct kipc_conn *c;
-	unsigned int peer;
-
-	if (kipc_endpoint_role(ep) != KIPC_ROLE_CONN)
-		return -EINVAL;
-	c = ep->conn;
-	peer = 1 - ep->side;
+	struct kipc_conn *c = ep->conn;
+	unsigned int peer = 1 - ep->side;
 
 	spin_lock(&c->lock);
 	if (c->state & kipc_gone_bit(peer)) {
@@ -404,56 +390,40 @@ int kipc_conn_kick(struct kipc_endpoint *ep)
 	return 0;
 }
 
-long kipc_ioc_conn_info(struct kipc_endpoint *ep, void __user *uarg)
+int kipc_ioc_kick(struct kipc_ucmd *ucmd)
 {
-	struct kipc_conn_info arg;
-	struct kipc_conn *c;
-	unsigned int s;
-	int ret;
-
-	ret = kipc_get_args(&arg, sizeof(arg), uarg);
-	if (ret)
-		return ret;
-	if (arg.flags)
-		return -EINVAL;
-	if (kipc_endpoint_role(ep) != KIPC_ROLE_CONN)
-		return -EINVAL;
-	c = ep->conn;
-	s = ep->side;
-
-	arg.side = s;
-	arg.state = READ_ONCE(c->state);
-	arg.ring_bytes[0] = c->ring_bytes[0];
-	arg.ring_bytes[1] = c->ring_bytes[1];
-	arg.shared_map_bytes = (u64)c->nr_pages << PAGE_SHIFT;
-	arg.own_map_bytes = PAGE_SIZE + c->ring_bytes[s];
-	arg.conn_id = c->id;
-	kipc_cred_to_peer(&c->side[1 - s].cred, &arg.peer);
-	if (copy_to_user(uarg, &arg, sizeof(arg)))
-		return -EFAULT;
-	return 0;
+	return kipc_conn_kick(ucmd->ep);
 }
 
-long kipc_ioc_set_eventfd(struct kipc_endpoint *ep, void __user *uarg)
+int kipc_ioc_conn_info(struct kipc_ucmd *ucmd)
 {
+	struct kipc_conn_info *arg = ucmd->cmd;
+	struct kipc_conn *c = ucmd->ep->conn;
+	unsigned int s = ucmd->ep->side;
+
+	arg->side = s;
+	arg->state = READ_ONCE(c->state);
+	arg->ring_bytes[0] = c->ring_bytes[0];
+	arg->ring_bytes[1] = c->ring_bytes[1];
+	arg->shared_map_bytes = (u64)c->nr_pages << PAGE_SHIFT;
+	arg->own_map_bytes = PAGE_SIZE + c->ring_bytes[s];
+	arg->conn_id = c->id;
+	kipc_cred_to_peer(&c->side[1 - s].cred, &arg->peer);
+	arg->features = c->features;
+	return kipc_ucmd_respond(ucmd, sizeof(*arg));
+}
+
+int kipc_ioc_set_eventfd(struct kipc_ucmd *ucmd)
+{
+	struct kipc_eventfd *arg = ucmd->cmd;
+	struct kipc_conn *c = ucmd->ep->conn;
+	unsigned int s = ucmd->ep->side;
 	struct eventfd_ctx *new = NULL, *old;
-	struct kipc_eventfd arg;
-	struct kipc_conn *c;
-	unsigned int s;
-	int ret;
 
-	ret = kipc_get_args(&arg, sizeof(arg), uarg);
-	if (ret)
-		return ret;
-	if (arg.flags || arg.__reserved)
+	if (arg->__reserved)
 		return -EINVAL;
-	if (kipc_endpoint_role(ep) != KIPC_ROLE_CONN)
-		return -EINVAL;
-	c = ep->conn;
-	s = ep->side;
-
-	if (arg.fd != -1) {
-		new = eventfd_ctx_fdget(arg.fd);
+	if (arg->fd != -1) {
+		new = eventfd_ctx_fdget(arg->fd);
 		if (IS_ERR(new))
 			return -EBADF;	/* no such fd, or not an eventfd */
 	}

@@ -41,9 +41,12 @@
 #include <linux/kipc.h>
 
 #define KIPC_RING_HARD_MAX	(256U << 20)	/* largest max_ring_bytes */
-#define KIPC_BACKLOG_DEFAULT	64U		/* LISTEN backlog 0 */
 #define KIPC_BACKLOG_HARD_MAX	65535U		/* largest max_backlog */
-#define KIPC_FIXED_PAGES	3U		/* header + two index pages */
+
+/* Every feature this driver has; feature_mask may hide some (tests). */
+#define KIPC_FEATURES		(KIPC_F_EVENTFD | KIPC_F_URING_CMD | \
+				 KIPC_F_PEERCRED | KIPC_F_POLL_NEED | \
+				 KIPC_F_NEGOTIATE)
 
 /* Module parameters, kipc_main.c. Read with READ_ONCE(). */
 extern unsigned int kipc_max_ring_bytes;
@@ -76,6 +79,7 @@ struct kipc_listener {
 	u32 mode;			/* S_IRWXUGO bits checked at CONNECT */
 	u32 backlog;
 	u32 ring_bytes[2];
+	u64 features;			/* KIPC_F_RING_* the server reads */
 	kuid_t owner_uid;		/* fsuid at LISTEN */
 	kgid_t owner_gid;		/* fsgid at LISTEN */
 	struct kipc_cred cred;		/* the server's peer credentials */
@@ -105,6 +109,7 @@ struct kipc_conn {
 	struct list_head qnode;		/* accept queue, under listener lock */
 	char name[KIPC_NAME_MAX];
 	u32 ring_bytes[2];
+	u64 features;			/* KIPC_F_RING_* in use */
 	unsigned int nr_pages;
 	struct page **pages;		/* the object, in shared view order */
 	struct kipc_shared_hdr *hdr;	/* page 0, written by the kernel only */
@@ -127,6 +132,21 @@ enum kipc_role {
 	KIPC_ROLE_LISTENER,
 	KIPC_ROLE_CONN,
 };
+
+/*
+ * One ioctl call, as the dispatcher (kipc_main.c) hands it to a handler:
+ * the argument is already copied in, its size and flags checked against
+ * the command's table entry and the fd's role found fitting.
+ */
+struct kipc_ucmd {
+	struct file *file;
+	struct kipc_endpoint *ep;
+	void __user *ubuffer;		/* the caller's struct */
+	u32 user_size;			/* its size field, >= the 1.0 size */
+	void *cmd;			/* the kernel's copy, today's layout */
+};
+
+int kipc_ucmd_respond(struct kipc_ucmd *ucmd, size_t len);
 
 struct kipc_endpoint {
 	atomic_t role;			/* enum kipc_role; release on bind */
@@ -175,16 +195,14 @@ static inline unsigned int kipc_data_first(const struct kipc_conn *c,
 
 /* kipc_main.c */
 struct kipc_endpoint *kipc_endpoint_alloc(void);
-int kipc_get_args(void *karg, size_t ksize, const void __user *uarg);
+u64 kipc_features(void);
 u32 kipc_ring_max(void);
 u32 kipc_ring_default(void);
 
 /* kipc_listen.c */
-long kipc_ioc_listen(struct kipc_endpoint *ep, void __user *uarg);
-long kipc_ioc_connect(struct file *file, struct kipc_endpoint *ep,
-		      void __user *uarg);
-long kipc_ioc_accept(struct file *file, struct kipc_endpoint *ep,
-		     void __user *uarg);
+int kipc_ioc_listen(struct kipc_ucmd *ucmd);
+int kipc_ioc_connect(struct kipc_ucmd *ucmd);
+int kipc_ioc_accept(struct kipc_ucmd *ucmd);
 __poll_t kipc_listener_poll(struct file *file, struct kipc_listener *l,
 			    poll_table *wait);
 void kipc_listener_close(struct kipc_listener *l);
@@ -193,13 +211,14 @@ void kipc_cred_init(struct kipc_cred *cred);
 void kipc_cred_to_peer(const struct kipc_cred *cred, struct kipc_peer *peer);
 
 /* kipc_conn.c */
-struct kipc_conn *kipc_conn_create(struct kipc_listener *l);
+struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features);
 void kipc_conn_put(struct kipc_conn *c);
 void kipc_conn_accepted(struct kipc_conn *c);
 void kipc_conn_side_gone(struct kipc_conn *c, unsigned int side);
 int kipc_conn_kick(struct kipc_endpoint *ep);
-long kipc_ioc_conn_info(struct kipc_endpoint *ep, void __user *uarg);
-long kipc_ioc_set_eventfd(struct kipc_endpoint *ep, void __user *uarg);
+int kipc_ioc_kick(struct kipc_ucmd *ucmd);
+int kipc_ioc_conn_info(struct kipc_ucmd *ucmd);
+int kipc_ioc_set_eventfd(struct kipc_ucmd *ucmd);
 __poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
 			poll_table *wait);
 void kipc_conns_show(struct seq_file *m);

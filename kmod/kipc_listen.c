@@ -89,26 +89,31 @@ static void kipc_listener_put(struct kipc_listener *l)
 	kref_put(&l->ref, kipc_listener_release);
 }
 
-long kipc_ioc_listen(struct kipc_endpoint *ep, void __user *uarg)
+/* Ring-format features this driver reports; anything else is -EINVAL. */
+static bool kipc_formats_ok(u64 features)
+{
+	return !(features & ~(kipc_features() & KIPC_F_RING_FORMATS));
+}
+
+int kipc_ioc_listen(struct kipc_ucmd *ucmd)
 {
 	u32 max_backlog = READ_ONCE(kipc_max_backlog);
+	struct kipc_listen *arg = ucmd->cmd;
+	struct kipc_endpoint *ep = ucmd->ep;
 	u32 ring_max = kipc_ring_max();
 	struct kipc_listener *l;
-	struct kipc_listen arg;
 	u32 ring_bytes[2];
 	u32 backlog;
 	int i, ret;
 
-	ret = kipc_get_args(&arg, sizeof(arg), uarg);
-	if (ret)
-		return ret;
-	if (arg.flags || arg.mode & ~0777 || kipc_name_check(arg.name))
+	if (arg->mode & ~0777 || kipc_name_check(arg->name) ||
+	    !kipc_formats_ok(arg->features))
 		return -EINVAL;
-	backlog = arg.backlog ?: min(KIPC_BACKLOG_DEFAULT, max_backlog);
+	backlog = arg->backlog ?: min_t(u32, KIPC_BACKLOG_DEFAULT, max_backlog);
 	if (backlog > max_backlog)
 		return -EINVAL;
 	for (i = 0; i < 2; i++) {
-		ring_bytes[i] = arg.ring_bytes[i] ?: kipc_ring_default();
+		ring_bytes[i] = arg->ring_bytes[i] ?: kipc_ring_default();
 		if (!is_power_of_2(ring_bytes[i]) ||
 		    ring_bytes[i] < PAGE_SIZE || ring_bytes[i] > ring_max)
 			return -EINVAL;
@@ -122,8 +127,9 @@ long kipc_ioc_listen(struct kipc_endpoint *ep, void __user *uarg)
 		goto out_unclaim;
 	}
 	kref_init(&l->ref);
-	memcpy(l->name, arg.name, KIPC_NAME_MAX);
-	l->mode = arg.mode;
+	memcpy(l->name, arg->name, KIPC_NAME_MAX);
+	l->mode = arg->mode;
+	l->features = arg->features;
 	l->backlog = backlog;
 	l->ring_bytes[0] = ring_bytes[0];
 	l->ring_bytes[1] = ring_bytes[1];
@@ -220,27 +226,24 @@ static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c,
 	return ret;
 }
 
-long kipc_ioc_connect(struct file *file, struct kipc_endpoint *ep,
-		      void __user *uarg)
+int kipc_ioc_connect(struct kipc_ucmd *ucmd)
 {
-	struct kipc_connect arg;
+	struct kipc_connect *arg = ucmd->cmd;
+	struct kipc_endpoint *ep = ucmd->ep;
 	struct kipc_listener *l;
 	struct kipc_conn *c;
 	bool nonblock;
 	int ret;
 
-	ret = kipc_get_args(&arg, sizeof(arg), uarg);
-	if (ret)
-		return ret;
-	if (arg.flags & ~KIPC_CONNECT_NONBLOCK || kipc_name_check(arg.name))
+	if (kipc_name_check(arg->name) || !kipc_formats_ok(arg->features))
 		return -EINVAL;
-	nonblock = arg.flags & KIPC_CONNECT_NONBLOCK ||
-		   file->f_flags & O_NONBLOCK;
+	nonblock = arg->flags & KIPC_CONNECT_NONBLOCK ||
+		   ucmd->file->f_flags & O_NONBLOCK;
 	if (!kipc_endpoint_claim(ep))
 		return -EINVAL;
 
 	mutex_lock(&kipc_lock);
-	l = kipc_name_lookup(arg.name);
+	l = kipc_name_lookup(arg->name);
 	if (!l)
 		ret = -ENOENT;
 	else
@@ -263,7 +266,7 @@ long kipc_ioc_connect(struct file *file, struct kipc_endpoint *ep,
 	if (ret)
 		goto out_put_listener;
 
-	c = kipc_conn_create(l);
+	c = kipc_conn_create(l, arg->features);
 	if (IS_ERR(c)) {
 		ret = PTR_ERR(c);
 		goto out_put_listener;
@@ -323,27 +326,20 @@ static void kipc_listener_requeue(struct kipc_listener *l, struct kipc_conn *c)
 	wake_up_interruptible_poll(&l->accept_wq, EPOLLIN | EPOLLRDNORM);
 }
 
-long kipc_ioc_accept(struct file *file, struct kipc_endpoint *ep,
-		     void __user *uarg)
+int kipc_ioc_accept(struct kipc_ucmd *ucmd)
 {
+	struct kipc_listener *l = ucmd->ep->listener;
+	struct kipc_accept *arg = ucmd->cmd;
 	struct kipc_endpoint *sep;
-	struct kipc_listener *l;
-	struct kipc_accept arg;
 	struct kipc_conn *c;
 	struct file *sfile;
 	bool nonblock;
 	int fd, ret;
 
-	ret = kipc_get_args(&arg, sizeof(arg), uarg);
-	if (ret)
-		return ret;
-	if (arg.flags & ~KIPC_ACCEPT_NONBLOCK || arg.__reserved)
+	if (arg->__reserved)
 		return -EINVAL;
-	if (kipc_endpoint_role(ep) != KIPC_ROLE_LISTENER)
-		return -EINVAL;
-	l = ep->listener;
-	nonblock = arg.flags & KIPC_ACCEPT_NONBLOCK ||
-		   file->f_flags & O_NONBLOCK;
+	nonblock = arg->flags & KIPC_ACCEPT_NONBLOCK ||
+		   ucmd->file->f_flags & O_NONBLOCK;
 	if (nonblock && !READ_ONCE(l->nr_queued))
 		return -EAGAIN;		/* spare the fd and file below */
 
@@ -369,20 +365,19 @@ long kipc_ioc_accept(struct file *file, struct kipc_endpoint *ep,
 	 * a bad pointer fails here rather than after dequeueing (where the
 	 * requeue below could briefly overfill the backlog).
 	 */
-	if (copy_to_user(uarg, &arg, sizeof(arg))) {
-		ret = -EFAULT;
+	ret = kipc_ucmd_respond(ucmd, sizeof(*arg));
+	if (ret)
 		goto out_fput;
-	}
 	c = kipc_listener_dequeue(l, nonblock);
 	if (IS_ERR(c)) {
 		ret = PTR_ERR(c);
 		goto out_fput;	/* releases the unbound sep */
 	}
-	arg.fd = fd;
-	kipc_cred_to_peer(&c->side[KIPC_SIDE_CLIENT].cred, &arg.peer);
-	if (copy_to_user(uarg, &arg, sizeof(arg))) {
+	arg->fd = fd;
+	kipc_cred_to_peer(&c->side[KIPC_SIDE_CLIENT].cred, &arg->peer);
+	ret = kipc_ucmd_respond(ucmd, sizeof(*arg));
+	if (ret) {
 		kipc_listener_requeue(l, c);
-		ret = -EFAULT;
 		goto out_fput;
 	}
 

@@ -22,6 +22,7 @@
 #include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -33,6 +34,7 @@ unsigned int kipc_default_ring_bytes = 64U << 10;
 unsigned int kipc_max_backlog = 1024;
 unsigned int kipc_max_conns_per_user = 1024;
 unsigned long kipc_max_pinned_bytes = 1UL << 30;
+static unsigned long long kipc_feature_mask = ~0ULL;
 
 DEFINE_MUTEX(kipc_lock);		/* see kipc_internal.h */
 unsigned int kipc_nr_listeners;
@@ -90,6 +92,15 @@ MODULE_PARM_DESC(max_conns_per_user,
 module_param_named(max_pinned_bytes, kipc_max_pinned_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_pinned_bytes,
 		 "Ring memory of all connections together, in bytes (default 1 GiB)");
+module_param_named(feature_mask, kipc_feature_mask, ullong, 0644);
+MODULE_PARM_DESC(feature_mask,
+		 "KIPC_F_* bits VERSION may report; tests clear some to play an older driver (default all)");
+
+/* What VERSION reports and LISTEN/CONNECT accept. */
+u64 kipc_features(void)
+{
+	return KIPC_FEATURES & READ_ONCE(kipc_feature_mask);
+}
 
 u32 kipc_ring_max(void)
 {
@@ -102,24 +113,6 @@ u32 kipc_ring_default(void)
 	return min(READ_ONCE(kipc_default_ring_bytes), kipc_ring_max());
 }
 
-/*
- * Read an ioctl argument that starts with { __u32 size; __u32 flags; }.
- * Every struct is still at its first version, so anything shorter than the
- * kernel's struct is too small.
- */
-int kipc_get_args(void *karg, size_t ksize, const void __user *uarg)
-{
-	u32 usize;
-
-	if (get_user(usize, (const u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < ksize)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
-}
-
 struct kipc_endpoint *kipc_endpoint_alloc(void)
 {
 	struct kipc_endpoint *ep;
@@ -130,56 +123,136 @@ struct kipc_endpoint *kipc_endpoint_alloc(void)
 	return ep;
 }
 
-static long kipc_ioc_version(void __user *uarg)
+static int kipc_ioc_version(struct kipc_ucmd *ucmd)
 {
-	struct kipc_version arg;
-	int ret;
+	struct kipc_version *arg = ucmd->cmd;
 
-	ret = kipc_get_args(&arg, sizeof(arg), uarg);
-	if (ret)
-		return ret;
-	if (arg.flags || arg.__reserved)
+	if (arg->__reserved)
 		return -EINVAL;
+	arg->abi_version = KIPC_ABI_VERSION;
+	arg->page_size = PAGE_SIZE;
+	arg->features = kipc_features();
+	arg->name_max = KIPC_NAME_MAX;
+	arg->min_ring_bytes = PAGE_SIZE;
+	arg->max_ring_bytes = kipc_ring_max();
+	arg->default_ring_bytes = kipc_ring_default();
+	arg->max_backlog = READ_ONCE(kipc_max_backlog);
+	return kipc_ucmd_respond(ucmd, sizeof(*arg));
+}
 
-	arg.abi_version = KIPC_ABI_VERSION;
-	arg.page_size = PAGE_SIZE;
-	arg.features = KIPC_F_EVENTFD | KIPC_F_URING_CMD | KIPC_F_PEERCRED |
-		       KIPC_F_POLL_NEED;
-	arg.name_max = KIPC_NAME_MAX;
-	arg.min_ring_bytes = PAGE_SIZE;
-	arg.max_ring_bytes = kipc_ring_max();
-	arg.default_ring_bytes = kipc_ring_default();
-	arg.max_backlog = READ_ONCE(kipc_max_backlog);
-	if (copy_to_user(uarg, &arg, sizeof(arg)))
+/* Write the answer back: as much of it as the caller's struct holds. */
+int kipc_ucmd_respond(struct kipc_ucmd *ucmd, size_t len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, len)))
 		return -EFAULT;
 	return 0;
 }
 
+/* Room for the argument of any command, read into one stack buffer. */
+union kipc_ucmd_buffer {
+	struct {
+		__u32 size;
+		__u32 flags;
+	} head;				/* how every argument starts */
+	struct kipc_version version;
+	struct kipc_listen listen;
+	struct kipc_connect connect;
+	struct kipc_accept accept;
+	struct kipc_conn_info conn_info;
+	struct kipc_eventfd eventfd;
+};
+
+/*
+ * One entry per command. @min_size is the size of the struct's 1.0
+ * layout (the end of its last field then): a caller built against it, or
+ * anything up to today's @size, is served, the fields it lacks reading as
+ * zero. A command with @size 0 takes no struct and its argument must be 0.
+ */
+struct kipc_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	u32 flags;			/* the flags it takes */
+	unsigned int roles;		/* BIT(KIPC_ROLE_*) of fds it works on */
+	int (*execute)(struct kipc_ucmd *ucmd);
+};
+
+#define KIPC_ROLES_ANY		(BIT(KIPC_ROLE_UNBOUND) | BIT(KIPC_ROLE_BINDING) | \
+				 BIT(KIPC_ROLE_LISTENER) | BIT(KIPC_ROLE_CONN))
+
+#define KIPC_IOCTL_OP(_ioc, _fn, _struct, _last_1_0, _flags, _roles)	\
+	[_IOC_NR(_ioc)] = {						\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(_struct) >		\
+					  sizeof(union kipc_ucmd_buffer)), \
+		.min_size = offsetofend(_struct, _last_1_0),		\
+		.flags = _flags,					\
+		.roles = _roles,					\
+		.execute = _fn,						\
+	}
+
+static const struct kipc_ioctl_op kipc_ioctl_ops[] = {
+	KIPC_IOCTL_OP(KIPC_IOC_VERSION, kipc_ioc_version, struct kipc_version,
+		      __reserved, 0, KIPC_ROLES_ANY),
+	KIPC_IOCTL_OP(KIPC_IOC_LISTEN, kipc_ioc_listen, struct kipc_listen,
+		      name, 0, BIT(KIPC_ROLE_UNBOUND)),
+	KIPC_IOCTL_OP(KIPC_IOC_CONNECT, kipc_ioc_connect, struct kipc_connect,
+		      name, KIPC_CONNECT_NONBLOCK, BIT(KIPC_ROLE_UNBOUND)),
+	KIPC_IOCTL_OP(KIPC_IOC_ACCEPT, kipc_ioc_accept, struct kipc_accept,
+		      peer, KIPC_ACCEPT_NONBLOCK, BIT(KIPC_ROLE_LISTENER)),
+	KIPC_IOCTL_OP(KIPC_IOC_CONN_INFO, kipc_ioc_conn_info,
+		      struct kipc_conn_info, peer, 0, BIT(KIPC_ROLE_CONN)),
+	KIPC_IOCTL_OP(KIPC_IOC_SET_EVENTFD, kipc_ioc_set_eventfd,
+		      struct kipc_eventfd, __reserved, 0, BIT(KIPC_ROLE_CONN)),
+	[_IOC_NR(KIPC_IOC_KICK)] = {
+		.roles = BIT(KIPC_ROLE_CONN),
+		.execute = kipc_ioc_kick,
+	},
+};
+
+/*
+ * The one prologue of every command: find it, read its argument with
+ * copy_struct_from_user() (a size below the 1.0 layout gives -EINVAL, a
+ * non-zero tail beyond ours -E2BIG), check the flags it takes and the
+ * role of the fd, then run the handler on the kernel's copy.
+ */
 static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct kipc_endpoint *ep = file->private_data;
-	void __user *uarg = (void __user *)arg;
+	struct kipc_ucmd ucmd = {
+		.file = file,
+		.ep = file->private_data,
+		.ubuffer = (void __user *)arg,
+	};
+	const struct kipc_ioctl_op *op;
+	union kipc_ucmd_buffer buf;
+	unsigned int nr = _IOC_NR(cmd);
+	int ret;
 
-	switch (cmd) {
-	case KIPC_IOC_VERSION:
-		return kipc_ioc_version(uarg);
-	case KIPC_IOC_LISTEN:
-		return kipc_ioc_listen(ep, uarg);
-	case KIPC_IOC_CONNECT:
-		return kipc_ioc_connect(file, ep, uarg);
-	case KIPC_IOC_ACCEPT:
-		return kipc_ioc_accept(file, ep, uarg);
-	case KIPC_IOC_CONN_INFO:
-		return kipc_ioc_conn_info(ep, uarg);
-	case KIPC_IOC_SET_EVENTFD:
-		return kipc_ioc_set_eventfd(ep, uarg);
-	case KIPC_IOC_KICK:
-		if (arg)
-			return -EINVAL;
-		return kipc_conn_kick(ep);
-	default:
+	if (nr >= ARRAY_SIZE(kipc_ioctl_ops) || cmd != _IO(KIPC_IOC_MAGIC, nr))
 		return -ENOTTY;
+	op = &kipc_ioctl_ops[array_index_nospec(nr, ARRAY_SIZE(kipc_ioctl_ops))];
+	if (!op->execute)
+		return -ENOTTY;
+	if (op->size) {
+		if (get_user(ucmd.user_size, (const u32 __user *)ucmd.ubuffer))
+			return -EFAULT;
+		if (ucmd.user_size < op->min_size)
+			return -EINVAL;
+		if (ucmd.user_size > PAGE_SIZE)
+			return -E2BIG;
+		ret = copy_struct_from_user(&buf, op->size, ucmd.ubuffer,
+					    ucmd.user_size);
+		if (ret)
+			return ret;
+		if (buf.head.flags & ~op->flags)
+			return -EINVAL;
+		ucmd.cmd = &buf;
+	} else if (arg) {
+		return -EINVAL;
 	}
+	if (!(BIT(kipc_endpoint_role(ucmd.ep)) & op->roles))
+		return -EINVAL;
+	return op->execute(&ucmd);
 }
 
 /*
@@ -192,6 +265,8 @@ static int kipc_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 
 	switch (ioucmd->cmd_op) {
 	case KIPC_URING_CMD_KICK:
+		if (kipc_endpoint_role(ep) != KIPC_ROLE_CONN)
+			return -EINVAL;
 		return kipc_conn_kick(ep);
 	default:
 		return -ENOTTY;
@@ -266,11 +341,16 @@ static struct miscdevice kipc_misc = {
 static void __init kipc_check_abi(void)
 {
 	BUILD_BUG_ON(sizeof(struct kipc_version) != 48);
-	BUILD_BUG_ON(sizeof(struct kipc_listen) != 88);
-	BUILD_BUG_ON(sizeof(struct kipc_connect) != 72);
+	BUILD_BUG_ON(sizeof(struct kipc_listen) != 96);
+	BUILD_BUG_ON(sizeof(struct kipc_connect) != 80);
 	BUILD_BUG_ON(sizeof(struct kipc_peer) != 16);
 	BUILD_BUG_ON(sizeof(struct kipc_accept) != 32);
-	BUILD_BUG_ON(sizeof(struct kipc_conn_info) != 64);
+	BUILD_BUG_ON(sizeof(struct kipc_conn_info) != 72);
+	/* The 1.0 layouts, which callers built against them still send. */
+	BUILD_BUG_ON(offsetofend(struct kipc_listen, name) != 88);
+	BUILD_BUG_ON(offsetofend(struct kipc_connect, name) != 72);
+	BUILD_BUG_ON(offsetofend(struct kipc_conn_info, peer) != 64);
+	BUILD_BUG_ON(KIPC_FEATURES & KIPC_F_RING_FORMATS);
 	BUILD_BUG_ON(sizeof(struct kipc_eventfd) != 16);
 	BUILD_BUG_ON(sizeof(struct kipc_shared_hdr) != 96);
 	BUILD_BUG_ON(sizeof(struct kipc_prod) != 128);

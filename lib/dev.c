@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -17,8 +18,13 @@
 
 #define KIPC_DEV_PATH	"/dev/" KIPC_DEVICE_NAME
 
-/* Open the driver and check its ABI. -ENODEV when it is not usable. */
-int kipc__dev_open(int *fd, uint32_t *default_ring)
+/*
+ * Open the driver and check that it has the features we need; *formats
+ * gets the ring formats to ask for (ours that it has too). -ENODEV when it
+ * is not there, -EPROTONOSUPPORT when it lacks a feature (kipc_strerror()
+ * names it).
+ */
+int kipc__dev_open(int *fd, uint32_t *default_ring, uint64_t *formats)
 {
 	struct kipc_version v = { .size = sizeof(v) };
 	int f, ret;
@@ -30,12 +36,15 @@ int kipc__dev_open(int *fd, uint32_t *default_ring)
 		ret = -ENODEV;
 		goto out_close;
 	}
-	if (v.abi_version != KIPC_ABI_VERSION) {
-		ret = -EPROTO;
+	if ((v.features & KIPC_DEV_NEEDS) != KIPC_DEV_NEEDS) {
+		ret = kipc__missing(KIPC_DEV_NEEDS & ~v.features);
 		goto out_close;
 	}
 	if (default_ring)
 		*default_ring = v.default_ring_bytes;
+	/* An older driver has no @features in LISTEN/CONNECT: ask for none. */
+	*formats = v.features & KIPC_F_NEGOTIATE ?
+		   v.features & KIPC_LIB_FORMATS : 0;
 	*fd = f;
 	return 0;
 
@@ -45,13 +54,14 @@ out_close:
 }
 
 int kipc__dev_listen(int fd, const char *name, const struct kipc_cfg *cfg,
-		     uint32_t ring_bytes)
+		     uint32_t ring_bytes, uint64_t formats)
 {
 	struct kipc_listen a = {
 		.size = sizeof(a),
 		.mode = cfg->mode,
 		.backlog = (uint32_t)cfg->backlog,
 		.ring_bytes = { ring_bytes, ring_bytes },
+		.features = formats,
 	};
 
 	memcpy(a.name, name, strlen(name));
@@ -90,12 +100,16 @@ static int dev_setup(struct kipc_conn *c, int fd)
 	c->map[1] = own;
 	c->map_len[1] = info.own_map_bytes;
 
+	/* The driver uses only formats both sides asked for; we asked for
+	 * KIPC_LIB_FORMATS at most. An older driver leaves both words 0.
+	 */
 	ret = kipc_hdr_check((const void *)shared, info.shared_map_bytes,
-			     info.own_map_bytes, s, &h);
+			     info.own_map_bytes, s, KIPC_LIB_FORMATS, &h);
 	if (ret)
-		return ret;
+		return ret == -EPROTONOSUPPORT ?
+			kipc__missing(h.features & ~KIPC_LIB_FORMATS) : ret;
 	r = 1 - s;
-	if (h.ring[s].size != info.ring_bytes[s] ||
+	if (h.features != info.features || h.ring[s].size != info.ring_bytes[s] ||
 	    h.ring[r].size != info.ring_bytes[r] ||
 	    h.own_map_bytes[s] != info.own_map_bytes)
 		return -EBADMSG;
@@ -125,16 +139,18 @@ int kipc__dev_connect(const char *name, const struct kipc_cfg *cfg,
 		      struct kipc_conn **out)
 {
 	struct kipc_connect a = { .size = sizeof(a) };
+	uint64_t formats;
 	int64_t deadline = cfg->timeout_ms > 0 ?
 		kipc__now_ns() + (int64_t)cfg->timeout_ms * 1000000 : -1;
 	struct timespec pause = { 0, 1000000 };
 	struct kipc_conn *c;
 	int fd, ret;
 
-	ret = kipc__dev_open(&fd, NULL);
+	ret = kipc__dev_open(&fd, NULL, &formats);
 	if (ret)
 		return ret;
 	memcpy(a.name, name, strlen(name));
+	a.features = formats;
 	/* The driver has no pollable "backlog has room": with a deadline,
 	 * retry a non-blocking connect.
 	 */
@@ -150,7 +166,7 @@ int kipc__dev_connect(const char *name, const struct kipc_cfg *cfg,
 		}
 		nanosleep(&pause, NULL);
 	}
-	c = kipc__conn_alloc(KIPC_TRANSPORT_DEV, KIPC_SIDE_CLIENT, cfg);
+	c = kipc__conn_alloc(&kipc__dev_ops, KIPC_SIDE_CLIENT, cfg);
 	if (!c) {
 		ret = -ENOMEM;
 		goto out_close;
@@ -181,7 +197,7 @@ int kipc__dev_accept(int lfd, const struct kipc_cfg *cfg,
 
 	if (ioctl(lfd, KIPC_IOC_ACCEPT, &a) < 0)
 		return -errno;
-	c = kipc__conn_alloc(KIPC_TRANSPORT_DEV, KIPC_SIDE_SERVER, cfg);
+	c = kipc__conn_alloc(&kipc__dev_ops, KIPC_SIDE_SERVER, cfg);
 	if (!c) {
 		close(a.fd);
 		return -ENOMEM;
@@ -195,7 +211,36 @@ int kipc__dev_accept(int lfd, const struct kipc_cfg *cfg,
 	return 0;
 }
 
-void kipc__dev_free(struct kipc_conn *c)
+/* The doorbell is the driver's: KICK wakes the peer's poll. */
+static int dev_kick(struct kipc_conn *c, int fd)
+{
+	(void)fd;
+	if (ioctl(c->fd, KIPC_IOC_KICK, 0) == 0)
+		return 0;
+	if (errno == EPIPE) {
+		kipc__set_gone(c);
+		return -EPIPE;
+	}
+	return -errno;
+}
+
+static int dev_sleep(struct kipc_conn *c, int wait_fd, short events, int ms)
+{
+	struct pollfd p = { .fd = wait_fd, .events = events };
+	int n = poll(&p, 1, ms);
+
+	(void)c;
+	if (n < 0)
+		return -errno;
+	/* The driver found an impossible index (head - tail more than the
+	 * ring) in either ring: poll() will not sleep again.
+	 */
+	if (n > 0 && (p.revents & POLLERR))
+		return KIPC_SLEEP_ERR;
+	return n > 0;
+}
+
+static void dev_free(struct kipc_conn *c)
 {
 	int i;
 
@@ -205,3 +250,10 @@ void kipc__dev_free(struct kipc_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 }
+
+const struct kipc_ops kipc__dev_ops = {
+	.transport = KIPC_TRANSPORT_DEV,
+	.kick = dev_kick,
+	.sleep = dev_sleep,
+	.free = dev_free,
+};

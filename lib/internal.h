@@ -21,15 +21,35 @@
 #define KIPC_RING_DEFAULT	(64U << 10)	/* the driver's default too */
 #define KIPC_RING_MIN		4096U
 #define KIPC_RING_MAX		(1U << 30)	/* kipc_hdr_check()'s limit */
-#define KIPC_BACKLOG_DEFAULT	128
 #define KIPC_MODE_DEFAULT	0600U
-#define KIPC_UDS_PREFIX		"kipc."		/* abstract name "\0kipc.<name>" */
 /*
- * uds message size cap: AF_UNIX puts what exceeds MAX_SKB_FRAGS pages of a
- * datagram in one physically contiguous allocation; past a few hundred KiB
- * that is a high-order allocation that may fail on a fragmented system.
+ * The uds message size cap, KIPC_UDS_MSG_MAX (kipc.h): AF_UNIX puts what
+ * exceeds MAX_SKB_FRAGS pages of a datagram in one physically contiguous
+ * allocation; past a few hundred KiB that is a high-order allocation that
+ * may fail on a fragmented system.
  */
-#define KIPC_UDS_CAP		(256U << 10)
+
+/*
+ * Features. What the dev transport needs of the driver (a blocked sender
+ * sleeps in poll(POLLOUT), which must honour kipc_prod.need), and the
+ * ring formats (KIPC_F_RING_*) this library reads, none yet: it asks for
+ * those the other side has too, and a ring whose header uses any other
+ * bit is refused with -EPROTONOSUPPORT. kipc__missing() records what was
+ * lacking for kipc_strerror().
+ */
+#define KIPC_DEV_NEEDS		KIPC_F_POLL_NEED
+#define KIPC_LIB_FORMATS	0ULL
+
+int kipc__missing(uint64_t features);
+
+/*
+ * libbpf's OPTS_VALID/OPTS_GET for struct kipc_opts: a caller's struct may
+ * be older (smaller) than ours, and a field it does not have reads as @def.
+ */
+#define KIPC_OPTS_HAS(o, field) \
+	((o)->size >= offsetof(struct kipc_opts, field) + sizeof((o)->field))
+#define KIPC_OPTS_GET(o, field, def) \
+	(KIPC_OPTS_HAS(o, field) ? (o)->field : (def))
 #define KIPC_PENDING_NS		(10LL * 1000000000)	/* to answer OFFER */
 
 /* The state one thread owns: everything the sending side touches lives in
@@ -63,10 +83,56 @@ struct kipc_rx {
 	uintptr_t owner;	/* atomic: thread of the last rx call (conn.c) */
 } __attribute__((aligned(64)));
 
+/*
+ * What differs between transports, one table each (as file_operations):
+ * the ring transports (dev, shm) differ in how the doorbell rings and a
+ * waiter sleeps; a message transport (uds) brings its own data calls.
+ * Adding a transport is a new table in its own file.
+ */
+struct kipc_msg_ops {
+	ssize_t (*send)(struct kipc_conn *c, const void *buf, size_t len,
+			unsigned int flags, int timeout_ms);
+	ssize_t (*recv)(struct kipc_conn *c, void *buf, size_t cap,
+			unsigned int flags, int timeout_ms);
+	int (*reserve)(struct kipc_conn *c, size_t len, void **buf);
+	int (*commit)(struct kipc_conn *c, size_t len, unsigned int flags);
+	ssize_t (*peek)(struct kipc_conn *c, const void **buf,
+			unsigned int flags, int timeout_ms);
+	int (*release)(struct kipc_conn *c);
+};
+
+#define KIPC_SLEEP_ERR		2	/* ops->sleep: the driver said POLLERR */
+
+struct kipc_ops {
+	int transport;		/* KIPC_TRANSPORT_* */
+	/* Ring the peer's doorbell; @fd is tx.kick_fd or rx.kick_fd. */
+	int (*kick)(struct kipc_conn *c, int fd);
+	/* Sleep on @wait_fd for @events, at most @ms (-1: no limit). 1 woken,
+	 * 0 timed out, KIPC_SLEEP_ERR, or -errno.
+	 */
+	int (*sleep)(struct kipc_conn *c, int wait_fd, short events, int ms);
+	/* While spinning, now and then: is the peer gone? NULL: nothing to
+	 * ask (dev: the header's state word says it).
+	 */
+	bool (*hup)(struct kipc_conn *c);
+	/* Before a wait is announced to a poller: take the pending edge of
+	 * doorbell @bell. NULL: none.
+	 */
+	void (*bell_reset)(struct kipc_conn *c, int bell);
+	int (*poll_events)(int events);	/* kipc_poll_events(); NULL: as is */
+	void (*free)(struct kipc_conn *c);	/* what the transport set up */
+	const struct kipc_msg_ops *msg;	/* message transports only */
+};
+
+extern const struct kipc_ops kipc__dev_ops;
+extern const struct kipc_ops kipc__shm_ops;
+extern const struct kipc_ops kipc__uds_ops;
+
 struct kipc_conn {
 	struct kipc_tx tx;
 	struct kipc_rx rx;
-	int transport;
+	const struct kipc_ops *ops;
+	const struct kipc_msg_ops *msg;	/* ops->msg, one load on the fast path */
 	int side;		/* KIPC_SIDE_CLIENT or KIPC_SIDE_SERVER */
 	int fd;			/* dev: the connection; shm, uds: the socket */
 	int poll_fd;		/* what kipc_fd() returns */
@@ -143,7 +209,7 @@ static inline int kipc__conn_state(struct kipc_conn *c)
 	return __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 }
 int kipc__check_name(const char *name);
-struct kipc_conn *kipc__conn_alloc(int transport, int side,
+struct kipc_conn *kipc__conn_alloc(const struct kipc_ops *ops, int side,
 				   const struct kipc_cfg *cfg);
 void kipc__conn_ready(struct kipc_conn *c);
 void kipc__conn_free(struct kipc_conn *c);
@@ -151,44 +217,28 @@ int kipc__epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
 bool kipc__anon_fd_ok(int fd);
 
 /* dev transport (dev.c). */
-int kipc__dev_open(int *fd, uint32_t *default_ring);
+int kipc__dev_open(int *fd, uint32_t *default_ring, uint64_t *formats);
 int kipc__dev_listen(int fd, const char *name, const struct kipc_cfg *cfg,
-		     uint32_t ring_bytes);
+		     uint32_t ring_bytes, uint64_t formats);
 int kipc__dev_connect(const char *name, const struct kipc_cfg *cfg,
 		      struct kipc_conn **out);
 int kipc__dev_accept(int lfd, const struct kipc_cfg *cfg,
 		     struct kipc_conn **out);
-void kipc__dev_free(struct kipc_conn *c);
 
 /* shm transport (shm.c). */
-size_t kipc__shm_size(uint32_t page, const uint32_t ring_bytes[2]);
-void kipc__shm_layout(struct kipc_shared_hdr *h, uint32_t page,
-		      const uint32_t ring_bytes[2]);
-int kipc__shm_create(const uint32_t ring_bytes[2], int *memfd, void **map,
-		     size_t *len);
-int kipc__shm_adopt(int memfd, const uint32_t ring_bytes[2], void **map,
-		    size_t *len);
+int kipc__shm_create(const uint32_t ring_bytes[2], uint64_t formats,
+		     int *memfd, void **map, size_t *len);
+int kipc__shm_adopt(int memfd, const uint32_t ring_bytes[2], uint64_t formats,
+		    void **map, size_t *len);
 int kipc__shm_bells(int bell[2], int peer_view[2]);
 int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
 		    const uint32_t ring_bytes[2], const int bell[2],
 		    const int peer_view[2]);
-void kipc__shm_free(struct kipc_conn *c);
-bool kipc__shm_check_hup(struct kipc_conn *c);
 
 /* uds transport (uds.c). */
 int kipc__uds_setup(struct kipc_conn *c, int sock, uint32_t tx_max,
 		    uint32_t rx_max);
 uint32_t kipc__uds_tx_max(int sock, uint32_t ring_bytes);
-ssize_t kipc__uds_send(struct kipc_conn *c, const void *buf, size_t len,
-		       unsigned int flags, int timeout_ms);
-ssize_t kipc__uds_recv(struct kipc_conn *c, void *buf, size_t cap,
-		       unsigned int flags, int timeout_ms);
-int kipc__uds_reserve(struct kipc_conn *c, size_t len, void **buf);
-int kipc__uds_commit(struct kipc_conn *c, size_t len, unsigned int flags);
-ssize_t kipc__uds_peek(struct kipc_conn *c, const void **buf,
-		       unsigned int flags, int timeout_ms);
-int kipc__uds_release(struct kipc_conn *c);
-void kipc__uds_free(struct kipc_conn *c);
 
 /*
  * The socket handshake (sock.c), for the shm and uds transports. One
@@ -207,7 +257,7 @@ void kipc__uds_free(struct kipc_conn *c);
  * is how each side learns that the other is gone.
  */
 #define KIPC_WIRE_MAGIC		0x5750494bU	/* "KIPW" */
-#define KIPC_WIRE_VERSION	1
+#define KIPC_WIRE_VERSION	1	/* never changes: growth is in features */
 #define KIPC_WIRE_OFFER		1
 #define KIPC_WIRE_SETUP		2
 #define KIPC_WIRE_READY		3
@@ -222,7 +272,11 @@ struct kipc_wire {
 	uint32_t ring_bytes[2];	/* OFFER: [KIPC_RING_C2S], [KIPC_RING_S2C] */
 	uint32_t uds_max;	/* OFFER, SETUP: the sender's uds payload limit */
 	uint32_t page_size;	/* OFFER: the server's page size */
-	uint64_t reserved[2];
+	uint64_t features;	/* OFFER: KIPC_F_RING_* the server reads;
+				 * SETUP: those the client's memfd uses, a
+				 * subset; 0 from a 1.0 peer
+				 */
+	uint64_t reserved;
 };
 
 int kipc__sock_listen(const char *name, const struct kipc_cfg *cfg, int *fd);

@@ -90,28 +90,41 @@ int kipc__cfg(const struct kipc_opts *o, struct kipc_cfg *cfg)
 	cfg->wait_policy = KIPC_WAIT_SPIN_SLEEP;
 	cfg->spin_ns = KIPC_SPIN_NS_DEFAULT;
 	if (o) {
-		if (o->size < sizeof(*o))
+		unsigned int flags = KIPC_OPTS_GET(o, flags, 0U);
+		unsigned int transport = KIPC_OPTS_GET(o, transport, 0U);
+		uint32_t ring_bytes = KIPC_OPTS_GET(o, ring_bytes, 0U);
+		uint32_t mode = KIPC_OPTS_GET(o, mode, 0U);
+		int backlog = KIPC_OPTS_GET(o, backlog, 0);
+		int wait_policy = KIPC_OPTS_GET(o, wait_policy,
+						KIPC_WAIT_SPIN_SLEEP);
+		unsigned int spin_ns = KIPC_OPTS_GET(o, spin_ns, 0U);
+		int timeout_ms = KIPC_OPTS_GET(o, timeout_ms, 0);
+
+		/* An older, smaller struct is fine; bytes of a newer one
+		 * that we do not know must be zero.
+		 */
+		if (o->size < sizeof(o->size))
 			return -EINVAL;
 		for (i = sizeof(*o); i < o->size; i++)
 			if (((const unsigned char *)o)[i])
 				return -E2BIG;
-		if (o->flags || o->transport > KIPC_TRANSPORT_UDS ||
-		    (o->ring_bytes && (!kipc_is_pow2(o->ring_bytes) ||
-				       o->ring_bytes < KIPC_RING_MIN ||
-				       o->ring_bytes > KIPC_RING_MAX)) ||
-		    (o->mode & ~0777U) || o->backlog < 0 ||
-		    o->wait_policy < KIPC_WAIT_SPIN_SLEEP ||
-		    o->wait_policy > KIPC_WAIT_SLEEP || o->timeout_ms < 0)
+		if (flags || transport > KIPC_TRANSPORT_UDS ||
+		    (ring_bytes && (!kipc_is_pow2(ring_bytes) ||
+				    ring_bytes < KIPC_RING_MIN ||
+				    ring_bytes > KIPC_RING_MAX)) ||
+		    (mode & ~0777U) || backlog < 0 ||
+		    wait_policy < KIPC_WAIT_SPIN_SLEEP ||
+		    wait_policy > KIPC_WAIT_SLEEP || timeout_ms < 0)
 			return -EINVAL;
-		cfg->transport = (int)o->transport;
-		cfg->ring_bytes = o->ring_bytes;
-		if (o->mode)
-			cfg->mode = o->mode;
-		cfg->backlog = o->backlog;
-		cfg->wait_policy = o->wait_policy;
-		if (o->spin_ns)
-			cfg->spin_ns = o->spin_ns;
-		cfg->timeout_ms = o->timeout_ms;
+		cfg->transport = (int)transport;
+		cfg->ring_bytes = ring_bytes;
+		if (mode)
+			cfg->mode = mode;
+		cfg->backlog = backlog;
+		cfg->wait_policy = wait_policy;
+		if (spin_ns)
+			cfg->spin_ns = spin_ns;
+		cfg->timeout_ms = timeout_ms;
 	}
 	if (cfg->transport == KIPC_TRANSPORT_AUTO)
 		return transport_from_env(&cfg->transport);
@@ -122,6 +135,7 @@ KIPC_API int kipc_listen(const char *name, const struct kipc_opts *opts,
 			 struct kipc_listener **out)
 {
 	uint32_t default_ring = KIPC_RING_DEFAULT;
+	uint64_t formats = 0;
 	struct kipc_listener *l;
 	int ret, t;
 
@@ -141,13 +155,16 @@ KIPC_API int kipc_listen(const char *name, const struct kipc_opts *opts,
 		goto out_free;
 	}
 	if (t == KIPC_TRANSPORT_AUTO || t == KIPC_TRANSPORT_DEV) {
-		ret = kipc__dev_open(&l->dev_fd, &default_ring);
-		if (ret && (t == KIPC_TRANSPORT_DEV || ret != -ENODEV))
+		ret = kipc__dev_open(&l->dev_fd, &default_ring, &formats);
+		/* Without a usable driver, AUTO serves the socket only. */
+		if (ret && (t == KIPC_TRANSPORT_DEV ||
+			    (ret != -ENODEV && ret != -EPROTONOSUPPORT)))
 			goto out_close;
 	}
 	l->ring_bytes = l->cfg.ring_bytes ? l->cfg.ring_bytes : default_ring;
 	if (l->dev_fd >= 0) {
-		ret = kipc__dev_listen(l->dev_fd, name, &l->cfg, l->ring_bytes);
+		ret = kipc__dev_listen(l->dev_fd, name, &l->cfg, l->ring_bytes,
+				       formats);
 		if (!ret)
 			ret = kipc__epoll_add(l->epfd, l->dev_fd, EPOLLIN,
 					      EP_TAG_DEV);
@@ -273,9 +290,12 @@ KIPC_API int kipc_connect(const char *name, const struct kipc_opts *opts,
 	if (cfg.transport == KIPC_TRANSPORT_AUTO ||
 	    cfg.transport == KIPC_TRANSPORT_DEV) {
 		ret = kipc__dev_connect(name, &cfg, out);
-		/* No driver, or the name is not the driver's: try the socket. */
+		/* No usable driver, or the name is not the driver's: try the
+		 * socket.
+		 */
 		if (cfg.transport == KIPC_TRANSPORT_DEV ||
-		    (ret != -ENODEV && ret != -ENOENT))
+		    (ret != -ENODEV && ret != -ENOENT &&
+		     ret != -EPROTONOSUPPORT))
 			return ret;
 	}
 	return kipc__sock_connect(name, &cfg, out);

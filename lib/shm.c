@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -31,33 +32,15 @@
 
 #define SHM_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW)
 
-size_t kipc__shm_size(uint32_t page, const uint32_t ring_bytes[2])
+/* The driver's layout (kipc_layout_init(), the uapi header), so that one
+ * ring code fits both.
+ */
+static void shm_layout(struct kipc_shared_hdr *h, uint32_t page,
+		       const uint32_t ring_bytes[2], uint64_t formats)
 {
-	return (size_t)3 * page + ring_bytes[0] + ring_bytes[1];
-}
-
-/* The layout the driver uses (kmod/kipc_conn.c), so one ring code fits. */
-void kipc__shm_layout(struct kipc_shared_hdr *h, uint32_t page,
-		      const uint32_t ring_bytes[2])
-{
-	uint32_t data_off = 3 * page;
-	int r;
-
 	memset(h, 0, sizeof(*h));
-	h->magic = KIPC_MAGIC;
-	h->abi_version = KIPC_ABI_VERSION;
-	h->hdr_size = sizeof(*h);
-	h->page_size = page;
-	h->shared_map_bytes = kipc__shm_size(page, ring_bytes);
-	h->own_data_off = page;
-	for (r = 0; r < 2; r++) {
-		h->own_map_bytes[r] = page + ring_bytes[r];
-		h->ring[r].size = ring_bytes[r];
-		h->ring[r].data_off = data_off;
-		h->ring[r].prod_off = (1 + r) * page + KIPC_PROD_LINE_OFF;
-		h->ring[r].cons_off = (2 - r) * page + KIPC_CONS_LINE_OFF;
-		data_off += ring_bytes[r];
-	}
+	kipc_layout_init(h, page, ring_bytes);
+	h->features = formats;
 }
 
 static uint32_t page_size(void)
@@ -65,11 +48,13 @@ static uint32_t page_size(void)
 	return (uint32_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Client: a fresh, sealed, populated memfd with the header written. */
-int kipc__shm_create(const uint32_t ring_bytes[2], int *memfd, void **map,
-		     size_t *len)
+/* Client: a fresh, sealed, populated memfd with the header written; the
+ * rings use ring formats @formats (agreed in the handshake).
+ */
+int kipc__shm_create(const uint32_t ring_bytes[2], uint64_t formats,
+		     int *memfd, void **map, size_t *len)
 {
-	size_t size = kipc__shm_size(page_size(), ring_bytes);
+	size_t size = kipc_layout_map_bytes(page_size(), ring_bytes);
 	void *m;
 	int fd, ret;
 
@@ -85,7 +70,7 @@ int kipc__shm_create(const uint32_t ring_bytes[2], int *memfd, void **map,
 		 fd, 0);
 	if (m == MAP_FAILED)
 		goto out_errno;
-	kipc__shm_layout(m, page_size(), ring_bytes);
+	shm_layout(m, page_size(), ring_bytes, formats);
 	if (fcntl(fd, F_ADD_SEALS, SHM_SEALS | F_SEAL_SEAL) < 0 ||
 	    madvise(m, size, MADV_DONTFORK) < 0) {
 		ret = -errno;
@@ -104,12 +89,16 @@ out_errno:
 	return ret;
 }
 
-/* Server: check the client's memfd and map it. -EBADMSG if unfit. */
-int kipc__shm_adopt(int memfd, const uint32_t ring_bytes[2], void **map,
-		    size_t *len)
+/*
+ * Server: check the client's memfd and map it. @formats are the ring
+ * formats its SETUP said it uses, already checked against ours.
+ * -EBADMSG if unfit.
+ */
+int kipc__shm_adopt(int memfd, const uint32_t ring_bytes[2], uint64_t formats,
+		    void **map, size_t *len)
 {
 	uint32_t page = page_size();
-	size_t size = kipc__shm_size(page, ring_bytes);
+	size_t size = kipc_layout_map_bytes(page, ring_bytes);
 	struct kipc_shared_hdr h, want;
 	struct stat st;
 	int seals, ret;
@@ -131,11 +120,12 @@ int kipc__shm_adopt(int memfd, const uint32_t ring_bytes[2], void **map,
 		 memfd, 0);
 	if (m == MAP_FAILED)
 		return -errno;
-	ret = kipc_hdr_check(m, size, 0, KIPC_SIDE_SERVER, &h);
+	ret = kipc_hdr_check(m, size, 0, KIPC_SIDE_SERVER, formats, &h);
 	if (ret)
 		goto out_unmap;
-	kipc__shm_layout(&want, page, ring_bytes);
-	if (h.hdr_size != want.hdr_size || h.page_size != want.page_size ||
+	shm_layout(&want, page, ring_bytes, formats);
+	if (h.features != want.features ||
+	    h.hdr_size != want.hdr_size || h.page_size != want.page_size ||
 	    h.own_data_off != want.own_data_off ||
 	    memcmp(h.own_map_bytes, want.own_map_bytes, sizeof(h.own_map_bytes)) ||
 	    memcmp(h.ring, want.ring, sizeof(h.ring))) {
@@ -220,7 +210,8 @@ int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
 	if (!kipc__anon_fd_ok(peer_view[0]) || !kipc__anon_fd_ok(peer_view[1]))
 		return -EBADMSG;
 
-	kipc__shm_layout(&h, page_size(), ring_bytes);
+	/* The geometry only: the formats are in the checked copy. */
+	shm_layout(&h, page_size(), ring_bytes, 0);
 	kipc_ring_init(&c->tx.ring, m + h.ring[s].data_off, h.ring[s].size,
 		       (struct kipc_prod *)(m + h.ring[s].prod_off),
 		       (struct kipc_cons *)(m + h.ring[s].cons_off));
@@ -247,7 +238,73 @@ int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
 	return 0;
 }
 
-void kipc__shm_free(struct kipc_conn *c)
+/* Ring the peer's doorbell: @fd is our eventfd. Only we hold it and it is
+ * O_NONBLOCK and never read: the write cannot block, and it cannot fail
+ * before 2^64 kicks.
+ */
+static int shm_kick(struct kipc_conn *c, int fd)
+{
+	static const uint64_t one = 1;
+
+	(void)c;
+	if (write(fd, &one, sizeof(one)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Has the socket hung up? A syscall; callers rate-limit it. */
+static bool shm_hup(struct kipc_conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+		kipc__set_gone(c);
+	return kipc__conn_state(c) & KIPC_CONN_GONE;
+}
+
+/* Take the pending edge of @bell (so that kipc_fd() reports a fresh
+ * level) and learn about a hang-up, in one syscall. Must come before the
+ * re-check of the ring: a kick after it leaves a new edge.
+ */
+static void shm_bell_reset(struct kipc_conn *c, int bell)
+{
+	struct epoll_event ev[4];
+	int n, i;
+
+	/* One call, not "until empty": a hostile peer may have put
+	 * level-triggered fds of its own in the epoll it gave us.
+	 */
+	n = epoll_wait(bell, ev, 4, 0);
+	for (i = 0; i < n; i++)
+		if (ev[i].data.u64 == KIPC_EPOLL_SOCK)
+			kipc__set_gone(c);
+}
+
+/* A sleep is one epoll_wait() on a bell, which also holds our socket. */
+static int shm_sleep(struct kipc_conn *c, int wait_fd, short events, int ms)
+{
+	struct epoll_event ev[2];
+	int n, i;
+
+	(void)events;	/* each bell stands for one direction */
+	n = epoll_wait(wait_fd, ev, 2, ms);
+	if (n < 0)
+		return -errno;
+	for (i = 0; i < n; i++)
+		if (ev[i].data.u64 == KIPC_EPOLL_SOCK)
+			kipc__set_gone(c);
+	return n > 0;
+}
+
+/* One readable epoll fd stands for both directions. */
+static int shm_poll_events(int events)
+{
+	if (events & (POLLIN | POLLOUT))
+		events = (events & ~POLLOUT) | POLLIN;
+	return events;
+}
+
+static void shm_free(struct kipc_conn *c)
 {
 	int *fds[] = {	/* wait_fd is bell_fd */
 		&c->fd, &c->poll_fd, &c->tx.bell_fd, &c->rx.bell_fd,
@@ -261,3 +318,13 @@ void kipc__shm_free(struct kipc_conn *c)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 }
+
+const struct kipc_ops kipc__shm_ops = {
+	.transport = KIPC_TRANSPORT_SHM,
+	.kick = shm_kick,
+	.sleep = shm_sleep,
+	.hup = shm_hup,
+	.bell_reset = shm_bell_reset,
+	.poll_events = shm_poll_events,
+	.free = shm_free,
+};

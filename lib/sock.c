@@ -35,13 +35,13 @@
 int kipc__sock_addr(const char *name, void *addr, socklen_t *len)
 {
 	struct sockaddr_un *a = addr;
-	size_t n = strlen(name), p = sizeof(KIPC_UDS_PREFIX) - 1;
+	size_t n = strlen(name), p = sizeof(KIPC_SOCK_PREFIX) - 1;
 
 	if (1 + p + n > sizeof(a->sun_path))
 		return -EINVAL;
 	memset(a, 0, sizeof(*a));
 	a->sun_family = AF_UNIX;
-	memcpy(a->sun_path + 1, KIPC_UDS_PREFIX, p);
+	memcpy(a->sun_path + 1, KIPC_SOCK_PREFIX, p);
 	memcpy(a->sun_path + 1 + p, name, n);
 	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + p + n);
 	return 0;
@@ -184,8 +184,8 @@ static uint32_t uds_rx_max(uint32_t claimed, uint32_t ring_bytes)
 {
 	uint32_t max = KIPC_MSG_MAX(ring_bytes);
 
-	if (max > KIPC_UDS_CAP)
-		max = KIPC_UDS_CAP;
+	if (max > KIPC_UDS_MSG_MAX)
+		max = KIPC_UDS_MSG_MAX;
 	return claimed < max ? claimed : max;
 }
 
@@ -318,6 +318,7 @@ int kipc__sock_accept_new(struct kipc_listener *l)
 		w.ring_bytes[KIPC_RING_S2C] = l->ring_bytes;
 		w.uds_max = p->uds_max;
 		w.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+		w.features = KIPC_LIB_FORMATS;
 		if (wire_send(fd, &w, NULL, 0) ||
 		    kipc__epoll_add(l->epfd, fd, EPOLLIN | EPOLLRDHUP,
 				    (uint64_t)(uintptr_t)p)) {
@@ -336,7 +337,7 @@ int kipc__sock_accept_new(struct kipc_listener *l)
 }
 
 static int shm_server(struct kipc_conn *c, int sock, const uint32_t rb[2],
-		      int *fds, int nfds, int view[2])
+		      uint64_t formats, int *fds, int nfds, int view[2])
 {
 	int bell[2], peer_view[2];
 	size_t len;
@@ -349,7 +350,7 @@ static int shm_server(struct kipc_conn *c, int sock, const uint32_t rb[2],
 	}
 	peer_view[0] = fds[1];
 	peer_view[1] = fds[2];
-	ret = kipc__shm_adopt(fds[0], rb, &map, &len);
+	ret = kipc__shm_adopt(fds[0], rb, formats, &map, &len);
 	close(fds[0]);
 	if (ret) {
 		close_fds(peer_view, 2);
@@ -395,12 +396,21 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 		kipc__pending_drop(l, p);
 		return -EAGAIN;
 	}
+	/* Formats we did not offer: the client cannot be one of ours. */
+	if (w.features & ~(uint64_t)KIPC_LIB_FORMATS ||
+	    (t == KIPC_TRANSPORT_UDS && w.features)) {
+		close_fds(fds, nfds);
+		wire_reject(fd, -EPROTONOSUPPORT);
+		kipc__pending_drop(l, p);
+		return -EAGAIN;
+	}
 	/* From here on the socket belongs to the connection. */
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 	p->fd = -1;
 	kipc__pending_drop(l, p);
 
-	c = kipc__conn_alloc(t, KIPC_SIDE_SERVER, &l->cfg);
+	c = kipc__conn_alloc(t == KIPC_TRANSPORT_SHM ? &kipc__shm_ops :
+			     &kipc__uds_ops, KIPC_SIDE_SERVER, &l->cfg);
 	if (!c) {
 		close_fds(fds, nfds);
 		wire_reject(fd, -ENOMEM);
@@ -409,7 +419,7 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 	}
 	c->fd = fd;
 	if (t == KIPC_TRANSPORT_SHM)
-		ret = shm_server(c, fd, rb, fds, nfds, view);
+		ret = shm_server(c, fd, rb, w.features, fds, nfds, view);
 	else
 		ret = kipc__uds_setup(c, fd, uds_max,
 				      uds_rx_max(w.uds_max, rb[KIPC_RING_C2S]));
@@ -435,7 +445,7 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 
 /* *sent tells whether SETUP went out: after that there is no going back. */
 static int shm_client(int fd, const struct kipc_cfg *cfg,
-		      const uint32_t rb[2], int64_t deadline,
+		      const uint32_t rb[2], uint64_t formats, int64_t deadline,
 		      struct kipc_conn **out, bool *sent)
 {
 	int memfd, bell[2], view[2], fds[3], nfds = 0, ret;
@@ -444,7 +454,7 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 	size_t len;
 	void *map;
 
-	ret = kipc__shm_create(rb, &memfd, &map, &len);
+	ret = kipc__shm_create(rb, formats, &memfd, &map, &len);
 	if (ret)
 		return ret;
 	ret = kipc__shm_bells(bell, view);
@@ -455,6 +465,7 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 	}
 	wire_init(&w, KIPC_WIRE_SETUP);
 	w.transports = KIPC_TRANSPORT_SHM;
+	w.features = formats;
 	fds[0] = memfd;
 	fds[1] = view[0];
 	fds[2] = view[1];
@@ -475,7 +486,7 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 		munmap(map, len);
 		return ret;
 	}
-	c = kipc__conn_alloc(KIPC_TRANSPORT_SHM, KIPC_SIDE_CLIENT, cfg);
+	c = kipc__conn_alloc(&kipc__shm_ops, KIPC_SIDE_CLIENT, cfg);
 	if (!c) {
 		close_fds(fds, nfds);
 		close_fds(bell, 2);
@@ -514,7 +525,7 @@ static int uds_client(int fd, const struct kipc_cfg *cfg,
 		ret = -EPROTO;
 	if (ret)
 		return ret == -ECONNRESET ? -ECONNREFUSED : ret;
-	c = kipc__conn_alloc(KIPC_TRANSPORT_UDS, KIPC_SIDE_CLIENT, cfg);
+	c = kipc__conn_alloc(&kipc__uds_ops, KIPC_SIDE_CLIENT, cfg);
 	if (!c)
 		return -ENOMEM;
 	ret = kipc__uds_setup(c, fd, tx_max,
@@ -590,7 +601,9 @@ int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
 		 cfg->transport != KIPC_TRANSPORT_SHM;
 	ret = -ENODEV;
 	if (shm_ok) {
-		ret = shm_client(fd, cfg, rb, deadline, out, &sent);
+		/* The formats both of us read; a 1.0 server offers none. */
+		ret = shm_client(fd, cfg, rb, w.features & KIPC_LIB_FORMATS,
+				 deadline, out, &sent);
 		/* Without memfd (seccomp, old kernel) uds may still do. */
 		if (!ret || !uds_ok || sent)
 			goto out_done;

@@ -28,8 +28,8 @@ uint32_t kipc__uds_tx_max(int sock, uint32_t ring_bytes)
 	socklen_t l = sizeof(int);
 	int sz = 0, want;
 
-	if (max > KIPC_UDS_CAP)
-		max = KIPC_UDS_CAP;
+	if (max > KIPC_UDS_MSG_MAX)
+		max = KIPC_UDS_MSG_MAX;
 	want = (int)max + 65536;	/* the kernel doubles it */
 	if (getsockopt(sock, SOL_SOCKET, SO_SNDBUF, &sz, &l) == 0 &&
 	    sz < 2 * want)
@@ -155,7 +155,7 @@ static int uds_rxbuf(struct kipc_rx *rx)
 	return 0;
 }
 
-ssize_t kipc__uds_send(struct kipc_conn *c, const void *buf, size_t len,
+static ssize_t uds_send(struct kipc_conn *c, const void *buf, size_t len,
 		       unsigned int flags, int timeout_ms)
 {
 	if (!len)
@@ -165,7 +165,7 @@ ssize_t kipc__uds_send(struct kipc_conn *c, const void *buf, size_t len,
 	return uds_xmit(c, buf, len, flags, timeout_ms);
 }
 
-ssize_t kipc__uds_recv(struct kipc_conn *c, void *buf, size_t cap,
+static ssize_t uds_recv(struct kipc_conn *c, void *buf, size_t cap,
 		       unsigned int flags, int timeout_ms)
 {
 	struct kipc_rx *rx = &c->rx;
@@ -210,7 +210,7 @@ ssize_t kipc__uds_recv(struct kipc_conn *c, void *buf, size_t cap,
 	return -EMSGSIZE;
 }
 
-ssize_t kipc__uds_peek(struct kipc_conn *c, const void **buf,
+static ssize_t uds_peek(struct kipc_conn *c, const void **buf,
 		       unsigned int flags, int timeout_ms)
 {
 	struct kipc_rx *rx = &c->rx;
@@ -239,7 +239,7 @@ ssize_t kipc__uds_peek(struct kipc_conn *c, const void **buf,
 	return rx->held;
 }
 
-int kipc__uds_release(struct kipc_conn *c)
+static int uds_release(struct kipc_conn *c)
 {
 	if (!c->rx.peeked || !c->rx.held)
 		return -EINVAL;
@@ -248,7 +248,7 @@ int kipc__uds_release(struct kipc_conn *c)
 	return 0;
 }
 
-int kipc__uds_reserve(struct kipc_conn *c, size_t len, void **buf)
+static int uds_reserve(struct kipc_conn *c, size_t len, void **buf)
 {
 	struct kipc_tx *tx = &c->tx;
 
@@ -270,7 +270,7 @@ int kipc__uds_reserve(struct kipc_conn *c, size_t len, void **buf)
 }
 
 /* The send happens here; with KIPC_NONBLOCK, -EAGAIN keeps the reservation. */
-int kipc__uds_commit(struct kipc_conn *c, size_t len, unsigned int flags)
+static int uds_commit(struct kipc_conn *c, size_t len, unsigned int flags)
 {
 	struct kipc_tx *tx = &c->tx;
 	ssize_t n;
@@ -288,10 +288,25 @@ int kipc__uds_commit(struct kipc_conn *c, size_t len, unsigned int flags)
 	return n < 0 ? (int)n : 0;
 }
 
-void kipc__uds_free(struct kipc_conn *c)
+static void uds_free(struct kipc_conn *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->tx.buf);
 	free(c->rx.buf);
 }
+
+static const struct kipc_msg_ops uds_msg_ops = {
+	.send = uds_send,
+	.recv = uds_recv,
+	.reserve = uds_reserve,
+	.commit = uds_commit,
+	.peek = uds_peek,
+	.release = uds_release,
+};
+
+const struct kipc_ops kipc__uds_ops = {
+	.transport = KIPC_TRANSPORT_UDS,
+	.free = uds_free,
+	.msg = &uds_msg_ops,
+};

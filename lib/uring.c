@@ -35,7 +35,7 @@ KIPC_API int kipc_prep_kick(struct io_uring_sqe *sqe, struct kipc_conn *c)
 {
 	if (!sqe || !c)
 		return -EINVAL;
-	if (c->transport != KIPC_TRANSPORT_DEV)
+	if (c->ops != &kipc__dev_ops)	/* the kick is the driver's */
 		return -EOPNOTSUPP;
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;

@@ -414,8 +414,8 @@ TEST_F(maps, header_passes_check_and_matches_conn_info)
 		EXPECT_EQ(e->info.ring_bytes[1], h->ring[1].size);
 		EXPECT_EQ(e->info.conn_id, h->conn_id);
 		EXPECT_EQ(e->info.state, h->state);
-		EXPECT_EQ(0, ((const struct kipc_shared_hdr *)e->shared)->__reserved[0]);
-		EXPECT_EQ(0, ((const struct kipc_shared_hdr *)e->shared)->__reserved[1]);
+		EXPECT_EQ(e->info.features, h->features);
+		EXPECT_EQ(0, ((const struct kipc_shared_hdr *)e->shared)->__reserved);
 	}
 	/* Both sides see one object. */
 	EXPECT_EQ(0, memcmp(self->c.shared, self->s.shared,

@@ -362,7 +362,8 @@ static inline int kt_end_map(struct kt_end *e, int fd)
 		return ret;
 	}
 	ret = kipc_hdr_check((const struct kipc_shared_hdr *)e->shared,
-			     e->shared_len, e->own_len, s, &e->hdr);
+			     e->shared_len, e->own_len, s,
+			     0 /* asked for no ring format */, &e->hdr);
 	if (ret) {
 		kt_end_unmap(e);
 		return ret;

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <liburing.h>
+#include <linux/kipc.h>
 
 #include "harness.h"
 #ifndef KIPC_TEST_API_ONLY
@@ -113,6 +114,131 @@ static bool dev_client(void)
 	int t = env_transport();
 
 	return t == KIPC_TRANSPORT_DEV || (!t && have_dev());
+}
+
+/* ------------------------------------------------------------------ */
+/* Growth: callers of older layouts, feature negotiation               */
+
+/* struct kipc_opts as the 1.0 header has it, copied here: a caller built
+ * against that header must keep working with every later library.
+ */
+struct kipc_opts_1_0 {
+	size_t size;
+	unsigned int flags;
+	unsigned int transport;
+	uint32_t ring_bytes;
+	uint32_t mode;
+	int backlog;
+	int wait_policy;
+	unsigned int spin_ns;
+	int timeout_ms;
+};
+
+static void t_opts_1_0(void)
+{
+	struct kipc_opts_1_0 o = { .size = sizeof(o) };
+	struct pair p;
+
+	CHECK_EQ(sizeof(o), 40);
+	o.transport = (unsigned int)env_transport();
+	o.ring_bytes = 8192;
+	o.timeout_ms = T_MS;
+	pair_open(&p, (const struct kipc_opts *)&o, (const struct kipc_opts *)&o);
+	/* ring_bytes came through: 8 KiB rings carry at most 4088 bytes. */
+	if (ring_transport(p.c))
+		CHECK_EQ(kipc_msg_max(p.c), 8192 / 2 - 8);
+	send_ok(p.c, "1.0", 3);
+	recv_is(p.s, "1.0", 3);
+	pair_close(&p);
+}
+
+/* A struct that ends early (libbpf's OPTS_GET): what it lacks is default. */
+static void t_opts_short(void)
+{
+	struct kipc_listener *l;
+	struct kipc_opts o;
+	struct pair p;
+
+	opts_init(&o);
+	o.ring_bytes = 8192;	/* beyond the size below: not read */
+	o.size = offsetof(struct kipc_opts, ring_bytes);
+	pair_open(&p, &o, &o);
+	if (ring_transport(p.c))
+		CHECK(kipc_msg_max(p.c) > 8192 / 2);	/* the default ring */
+	send_ok(p.c, "short", 5);
+	recv_is(p.s, "short", 5);
+	pair_close(&p);
+	/* Only the size itself is required. */
+	o.size = sizeof(o.size);
+	CHECK_OK(kipc_listen(new_name(), &o, &l));
+	kipc_listener_close(l);
+	o.size = 4;
+	CHECK_EQ(kipc_listen(new_name(), &o, &l), -EINVAL);
+}
+
+#define KIPC_PARAM_MASK	"/sys/module/kipc/parameters/feature_mask"
+
+static int write_mask(const char *val)
+{
+	FILE *f = fopen(KIPC_PARAM_MASK, "we");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(val, f) < 0)
+		ret = -EIO;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+/*
+ * The driver plays an older one without KIPC_F_POLL_NEED (its test hook
+ * feature_mask): forced onto dev the library fails with -EPROTONOSUPPORT
+ * and a message naming the feature; automatic, it falls back to the
+ * socket transports. Needs the driver and root (the VM).
+ */
+static void missing_feature_child(void *a)
+{
+	struct kipc_listener *l;
+	struct kipc_conn *c;
+	struct kipc_opts o;
+	struct pair p;
+	int ret;
+
+	(void)a;
+	opts_init(&o);
+	o.transport = KIPC_TRANSPORT_DEV;
+	ret = kipc_listen(new_name(), &o, &l);
+	CHECK_EQ(ret, -EPROTONOSUPPORT);
+	CHECK(strstr(kipc_strerror(ret), "KIPC_F_POLL_NEED"));
+	CHECK_EQ(kipc_connect(new_name(), &o, &c), -EPROTONOSUPPORT);
+
+	o.transport = KIPC_TRANSPORT_AUTO;
+	unsetenv("KIPC_TRANSPORT");
+	pair_open(&p, &o, &o);
+	CHECK(kipc_transport(p.c) != KIPC_TRANSPORT_DEV);
+	send_ok(p.c, "fb", 2);
+	recv_is(p.s, "fb", 2);
+	pair_close(&p);
+}
+
+static void t_dev_missing_feature(void)
+{
+	char mask[32];
+	int ret;
+
+	if (!have_dev() || access(KIPC_PARAM_MASK, W_OK))
+		skip("needs /dev/kipc and a writable " KIPC_PARAM_MASK);
+	if (env_transport() && env_transport() != KIPC_TRANSPORT_DEV)
+		skip("a dev test: run with KIPC_TRANSPORT=dev or unset");
+	snprintf(mask, sizeof(mask), "%llu",
+		 (unsigned long long)~(uint64_t)KIPC_F_POLL_NEED);
+	CHECK_OK(write_mask(mask));
+	/* In a child, so that the mask is restored whatever it does. */
+	ret = reap(spawn(missing_feature_child, NULL), T_MS);
+	CHECK_OK(write_mask("18446744073709551615"));
+	CHECK_EQ(ret, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -260,7 +386,7 @@ static void t_bad_args(void)
 	opts_init(&o);
 	o.size = 0;
 	CHECK_EQ(kipc_listen(new_name(), &o, &l), -EINVAL);
-	o.size = sizeof(o) - 1;
+	o.size = sizeof(o.size) - 1;
 	CHECK_EQ(kipc_listen(new_name(), &o, &l), -EINVAL);
 #define BAD_OPT(field, val) do {					\
 		opts_init(&o);						\
@@ -2361,7 +2487,7 @@ static int raw_memfd(const struct kipc_wire *offer, int seals, int size_delta,
 		     bool bad_magic)
 {
 	uint32_t rb[2] = { offer->ring_bytes[0], offer->ring_bytes[1] };
-	size_t size = kipc__shm_size((uint32_t)sysconf(_SC_PAGESIZE), rb);
+	size_t size = kipc_layout_map_bytes((uint32_t)sysconf(_SC_PAGESIZE), rb);
 	int fd = memfd_create("raw", MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	struct kipc_shared_hdr *h;
 
@@ -2369,7 +2495,7 @@ static int raw_memfd(const struct kipc_wire *offer, int seals, int size_delta,
 	CHECK_OK(ftruncate(fd, (off_t)size + size_delta));
 	h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	CHECK(h != MAP_FAILED);
-	kipc__shm_layout(h, (uint32_t)sysconf(_SC_PAGESIZE), rb);
+	kipc_layout_init(h, (uint32_t)sysconf(_SC_PAGESIZE), rb);
 	if (bad_magic)
 		h->magic ^= 1;
 	munmap(h, 4096);
@@ -2543,7 +2669,8 @@ static void t_handshake_shrink(void)
 	CHECK_OK(kipc_listen(name, &o, &l));
 	rb[0] = rb[1] = KIPC_RING_DEFAULT;
 	child = spawn(shrink_client, name);
-	shrink_size = (off_t)kipc__shm_size((uint32_t)sysconf(_SC_PAGESIZE), rb);
+	shrink_size = (off_t)kipc_layout_map_bytes((uint32_t)sysconf(_SC_PAGESIZE),
+						   rb);
 	s = accept_one(l, T_MS);	/* only the good client gets through */
 	CHECK(!shrink_done);		/* the good one was sealed */
 	recv_is(s, "hi", 2);
@@ -2609,9 +2736,92 @@ static void t_corrupt_index_wake(void)
 		pair_close(&p);
 	}
 }
+
+/* The header check compares features, not the version number. */
+static void t_hdr_features(void)
+{
+	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), rb[2] = { 4096, 8192 };
+	uint64_t len = kipc_layout_map_bytes(page, rb);
+	struct kipc_shared_hdr *h, copy;
+
+	h = calloc(1, page);
+	CHECK(h);
+	kipc_layout_init(h, page, rb);
+	CHECK_OK(kipc_hdr_check(h, len, 0, 0, 0, &copy));
+	CHECK_EQ(copy.shared_map_bytes, 3ULL * page + 4096 + 8192);
+	h->features = 1ULL << 32;	/* a ring format we did not ask for */
+	CHECK_EQ(kipc_hdr_check(h, len, 0, 0, 0, &copy), -EPROTONOSUPPORT);
+	CHECK_OK(kipc_hdr_check(h, len, 0, 0, 1ULL << 32, &copy));
+	h->features = 0;
+	h->abi_version = 0;
+	CHECK_EQ(kipc_hdr_check(h, len, 0, 0, 0, &copy), -EPROTO);
+	h->abi_version = KIPC_ABI_VERSION + 1;	/* never written; no equality */
+	CHECK_OK(kipc_hdr_check(h, len, 0, 0, 0, &copy));
+	free(h);
+
+	CHECK_EQ(kipc__missing(KIPC_F_POLL_NEED), -EPROTONOSUPPORT);
+	CHECK(strstr(kipc_strerror(-EPROTONOSUPPORT), "KIPC_F_POLL_NEED"));
+	kipc__missing(1ULL << 40);
+	CHECK(strstr(kipc_strerror(-EPROTONOSUPPORT), "format"));
+}
+
+/* A client whose SETUP claims a ring format the server did not offer is
+ * refused with -EPROTONOSUPPORT; a 1.0 server offers none.
+ */
+static void format_client(void *a)
+{
+	struct kipc_wire offer, w;
+	int fd, fds[3], bell[2], view[2];
+	struct pollfd pf;
+
+	CHECK_OK(kipc__shm_bells(bell, view));
+	fd = raw_connect(a, &offer);
+	CHECK_EQ(offer.features, KIPC_LIB_FORMATS);
+	memset(&w, 0, sizeof(w));
+	w.magic = KIPC_WIRE_MAGIC;
+	w.version = KIPC_WIRE_VERSION;
+	w.type = KIPC_WIRE_SETUP;
+	w.transports = KIPC_TRANSPORT_SHM;
+	w.features = 1ULL << 32;
+	fds[0] = raw_memfd(&offer, F_SEAL_SHRINK | F_SEAL_GROW, 0, false);
+	fds[1] = view[0];
+	fds[2] = view[1];
+	raw_send(fd, &w, sizeof(w), fds, 3);
+	pf.fd = fd;
+	pf.events = POLLIN;
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	CHECK_EQ(recv(fd, &w, sizeof(w), 0), (long)sizeof(w));
+	CHECK_EQ(w.type, KIPC_WIRE_REJECT);
+	CHECK_EQ(w.status, -EPROTONOSUPPORT);
+	close(fd);
+	close(fds[0]);
+}
+
+static void t_handshake_formats(void)
+{
+	struct kipc_listener *l;
+	struct kipc_conn *c;
+	struct kipc_opts o;
+	char name[64];
+	pid_t child;
+
+	if (env_transport() != KIPC_TRANSPORT_SHM)
+		skip("a shm handshake test: run with KIPC_TRANSPORT=shm");
+	opts_init(&o);
+	o.transport = KIPC_TRANSPORT_SHM;
+	snprintf(name, sizeof(name), "%s", new_name());
+	CHECK_OK(kipc_listen(name, &o, &l));
+	child = spawn(format_client, name);
+	CHECK_EQ(kipc_accept_timeout(l, &c, 0, 500), -ETIMEDOUT);
+	CHECK_EQ(reap(child, T_MS), 0);
+	kipc_listener_close(l);
+}
 #endif /* KIPC_TEST_API_ONLY */
 
 static const struct test tests[] = {
+	{ "opts_1_0", t_opts_1_0, 30 },
+	{ "opts_short", t_opts_short, 30 },
+	{ "dev_missing_feature", t_dev_missing_feature, 30 },
 	{ "basic", t_basic, 30 },
 	{ "peer_cred", t_peer_cred, 30 },
 	{ "order_boundaries", t_order_boundaries, 30 },
@@ -2653,6 +2863,8 @@ static const struct test tests[] = {
 	{ "handshake_hostile", t_handshake_hostile, 60 },
 	{ "handshake_shrink", t_handshake_shrink, 30 },
 	{ "corrupt_index_wake", t_corrupt_index_wake, 30 },
+	{ "hdr_features", t_hdr_features, 30 },
+	{ "handshake_formats", t_handshake_formats, 30 },
 #endif
 	{ "stream_random", t_stream_random, 600 },
 	{ "stream_big", t_stream_big, 300 },

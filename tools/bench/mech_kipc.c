@@ -30,8 +30,8 @@
  * Rings: 256 KiB per direction (the spsc-ring floor's size) while that
  * carries the message, else the smallest power of two that does
  * (KIPC_MSG_MAX(ring) = ring / 2 - 8: 4 MiB for 1 MiB messages).
- * uds carries at most KIPC_UDS_MSG_MAX bytes per message (libkipc caps
- * SOCK_SEQPACKET messages at 256 KiB), larger sizes are skipped.
+ * uds carries at most KIPC_UDS_MSG_MAX (kipc.h) bytes per message,
+ * larger sizes are skipped.
  *
  * uds ignores the wait policy (the kernel does the waiting), so its
  * busy-poll row spins here: every call with KIPC_NONBLOCK, retried on
@@ -56,7 +56,6 @@
 #define RING_MIN		(256u << 10)
 #define STREAM_BATCH		16
 #define STREAM_BATCH_BYTES	(16 * BENCH_CACHELINE)
-#define KIPC_UDS_MSG_MAX	(256u << 10)
 #define CONNECT_TIMEOUT_MS	10000
 #define ACCEPT_SLICE_MS		100
 #define ACCEPT_TIMEOUT_NS	(10ull * 1000 * 1000 * 1000)

@@ -66,9 +66,10 @@ static void probe_dev(struct dev_probe *d)
 	if (ioctl(fd, KIPC_IOC_VERSION, &d->v) < 0) {
 		d->err = errno;
 		d->why = "KIPC_IOC_VERSION failed on " DEV_PATH;
-	} else if (d->v.abi_version != KIPC_ABI_VERSION) {
-		d->err = EPROTO;
-		d->why = "the driver speaks another ABI version";
+	} else if (!(d->v.features & KIPC_F_POLL_NEED)) {
+		/* Features, never a version: what libkipc's dev transport needs. */
+		d->err = EPROTONOSUPPORT;
+		d->why = "the driver lacks KIPC_F_POLL_NEED, which libkipc needs";
 	}
 	close(fd);
 }
@@ -90,6 +91,7 @@ static void show_features(uint64_t f)
 		{ KIPC_F_URING_CMD, "uring_cmd" },
 		{ KIPC_F_PEERCRED, "peercred" },
 		{ KIPC_F_POLL_NEED, "poll_need" },
+		{ KIPC_F_NEGOTIATE, "negotiate" },
 	};
 	uint64_t known = 0;
 	size_t i;
@@ -161,9 +163,8 @@ static void show_driver(const struct dev_probe *d)
 		printf("driver            %s (%s: %s)\n",
 		       module_loaded() ? "loaded, but not usable" : "not loaded",
 		       d->why, strerror(d->err));
-		if (d->err == EPROTO)
-			printf("  abi version     %u (this kipc speaks %d)\n",
-			       d->v.abi_version, KIPC_ABI_VERSION);
+		if (d->err == EPROTONOSUPPORT)
+			show_features(d->v.features);
 		return;
 	}
 	printf("driver            loaded: " DEV_PATH " (char %u:%u, mode %04o)\n",

@@ -2,7 +2,7 @@
 /*
  * kipc command: what the library's socket transports (shm, uds) show of
  * themselves. Each listener binds the abstract Unix address "\0kipc.NAME"
- * (lib/internal.h, KIPC_UDS_PREFIX) and every connection it accepts keeps
+ * (KIPC_SOCK_PREFIX, kipc.h) and every connection it accepts keeps
  * that address, so /proc/net/unix lists both; sock_diag adds each
  * connection's peer (the client end, which has no address) and the queue
  * lengths; /proc/PID/fd says who holds each socket, for the processes we may
@@ -23,9 +23,11 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 
+#include <kipc.h>
+
 #include "unixsock.h"
 
-#define UDS_PREFIX	"@kipc."	/* /proc/net/unix writes the NUL as '@' */
+#define UDS_PREFIX	"@" KIPC_SOCK_PREFIX	/* /proc/net/unix: the NUL as '@' */
 #define SO_ACCEPTCON	0x00010000	/* __SO_ACCEPTCON: a listening socket */
 #define SS_CONNECTED	3
 

@@ -9,15 +9,20 @@
  *
  * Conventions (see Documentation/process/botching-up-ioctls.rst):
  *  - every ioctl argument starts with { __u32 size; __u32 flags; } and is
- *    read with copy_struct_from_user(): a size below the first version of
- *    the struct gives -EINVAL, a larger size whose extra bytes are not zero
- *    gives -E2BIG, and so does any size above the page size; unknown flags
+ *    read with copy_struct_from_user(): a size below the first (1.0)
+ *    layout of the struct gives -EINVAL; a size between that and today's
+ *    struct is an older caller, whose missing fields read as zero; a
+ *    larger size whose extra bytes are not zero gives -E2BIG, and so does
+ *    any size above the page size; unknown flags
  *    or non-zero reserved fields give -EINVAL; a bad pointer gives
  *    -EFAULT; an unknown ioctl gives -ENOTTY; an ioctl that does not fit
  *    the fd's role (e.g. ACCEPT on a connection) gives
  *    -EINVAL. Output structs are written back up to min(size, kernel size).
  *  - ioctl numbers are _IO() with the size carried inside the struct, so a
- *    struct can grow without a new number.
+ *    struct can grow without a new number. Fields added after 1.0 say so.
+ *  - nothing is ever versioned: KIPC_ABI_VERSION is 1 for good (old
+ *    libraries compare it for equality) and growth is a KIPC_F_* feature
+ *    bit that the driver reports, as io_uring's IORING_FEAT_* are.
  *  - shared memory holds offsets, never pointers; fixed-width types only;
  *    every struct has explicit padding and a size that is a multiple of 8.
  */
@@ -27,7 +32,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define KIPC_ABI_VERSION	1
+#define KIPC_ABI_VERSION	1	/* the 1.0 ring format; never changes */
 #define KIPC_MAGIC		0x4350494bU	/* "KIPC" in little-endian */
 #define KIPC_DEVICE_NAME	"kipc"		/* /dev/kipc */
 
@@ -44,11 +49,26 @@
 #define KIPC_RING_C2S		0
 #define KIPC_RING_S2C		1
 
-/* Feature bits reported by KIPC_IOC_VERSION. */
+/*
+ * Features. KIPC_IOC_VERSION reports in @features what the driver can do;
+ * userspace tests the bits it needs, never a version number.
+ *
+ * Bits 0..31 are capabilities of the driver. Bits 32..63
+ * (KIPC_F_RING_FORMATS) are opt-in changes to the ring memory format: a
+ * connection uses one only when the client asked for it at CONNECT, the
+ * listener accepted it at LISTEN and the driver has it, so an old library,
+ * which asks for none, always gets the 1.0 format. The bits in use are in
+ * CONN_INFO's and the shared header's @features; a reader must not touch
+ * a ring whose header has a bit it does not know. None is defined yet.
+ */
 #define KIPC_F_EVENTFD		(1ULL << 0)	/* KIPC_IOC_SET_EVENTFD */
 #define KIPC_F_URING_CMD	(1ULL << 1)	/* IORING_OP_URING_CMD kick */
 #define KIPC_F_PEERCRED		(1ULL << 2)	/* kipc_peer in ACCEPT/CONN_INFO */
 #define KIPC_F_POLL_NEED	(1ULL << 3)	/* POLLOUT honours kipc_prod.need */
+#define KIPC_F_NEGOTIATE	(1ULL << 4)	/* @features of LISTEN, CONNECT,
+						 * CONN_INFO and kipc_shared_hdr
+						 */
+#define KIPC_F_RING_FORMATS	0xffffffff00000000ULL
 
 /*
  * KIPC_IOC_VERSION - any kipc fd. Reports the ABI and the module's limits.
@@ -68,6 +88,11 @@ struct kipc_version {
 	__u32 __reserved;
 };
 
+/* LISTEN backlog 0 gives min(KIPC_BACKLOG_DEFAULT, max_backlog); libkipc's
+ * socket listener uses the same default.
+ */
+#define KIPC_BACKLOG_DEFAULT	64
+
 /*
  * KIPC_IOC_LISTEN - on a fresh /dev/kipc fd: turns it into a listener of
  * @name. Owner uid/gid are the caller's fsuid/fsgid; @mode holds the
@@ -75,9 +100,11 @@ struct kipc_version {
  * permission as connect(2) does on a socket file. The name is freed when
  * the listener fd is closed. Ring sizes are powers of two in
  * [min_ring_bytes, max_ring_bytes]; 0 picks default_ring_bytes.
+ * @features are the ring formats (KIPC_F_RING_FORMATS) the server can read.
  * Errors: EINVAL (bad name, mode bits outside 0777, ring size not a power
- * of two or out of range, backlog > max_backlog, fd already bound),
- * EADDRINUSE (name taken), E2BIG, EFAULT.
+ * of two or out of range, backlog > max_backlog, a feature bit the driver
+ * does not report, fd already bound), EADDRINUSE (name taken), E2BIG,
+ * EFAULT.
  */
 struct kipc_listen {
 	__u32 size;
@@ -85,7 +112,8 @@ struct kipc_listen {
 	__u32 mode;			/* in: 0..0777 */
 	__u32 backlog;			/* in: 0 = default */
 	__u32 ring_bytes[2];		/* in: [KIPC_RING_C2S], [KIPC_RING_S2C] */
-	char name[KIPC_NAME_MAX];
+	char name[KIPC_NAME_MAX];	/* last field of the 1.0 layout */
+	__aligned_u64 features;		/* in: KIPC_F_RING_*; after 1.0 */
 };
 
 /*
@@ -99,14 +127,17 @@ struct kipc_listen {
  * (backlog full, non-blocking), EINTR, ECONNREFUSED (listener closed while
  * waiting), EMFILE (max_conns_per_user reached), ENOMEM (RLIMIT_MEMLOCK or
  * memory cgroup), ENOSPC (module parameter max_pinned_bytes), EINVAL (bad
- * name or flags, fd already bound), E2BIG, EFAULT.
+ * name or flags, a feature bit the driver does not report, fd already
+ * bound), E2BIG, EFAULT. @features are the ring formats the client can
+ * read; the connection uses those the listener accepted too (CONN_INFO).
  */
 #define KIPC_CONNECT_NONBLOCK	(1U << 0)
 
 struct kipc_connect {
 	__u32 size;
 	__u32 flags;			/* in: KIPC_CONNECT_* */
-	char name[KIPC_NAME_MAX];
+	char name[KIPC_NAME_MAX];	/* last field of the 1.0 layout */
+	__aligned_u64 features;		/* in: KIPC_F_RING_*; after 1.0 */
 };
 
 /* Credentials of the other side, as SO_PEERCRED gives them: pid in the
@@ -152,7 +183,8 @@ struct kipc_conn_info {
 	__aligned_u64 shared_map_bytes;	/* out: mmap length at KIPC_MMAP_SHARED */
 	__aligned_u64 own_map_bytes;	/* out: mmap length at KIPC_MMAP_OWN */
 	__aligned_u64 conn_id;		/* out: as in /proc/driver/kipc */
-	struct kipc_peer peer;		/* out */
+	struct kipc_peer peer;		/* out; last field of the 1.0 layout */
+	__aligned_u64 features;		/* out: KIPC_F_RING_* in use; after 1.0 */
 };
 
 /*
@@ -249,7 +281,8 @@ struct kipc_shared_hdr {
 	__u32 state;			/* KIPC_STATE_*; read with acquire */
 	struct kipc_ring_desc ring[2];
 	__aligned_u64 conn_id;
-	__u64 __reserved[2];
+	__aligned_u64 features;		/* KIPC_F_RING_* in use (0: 1.0 format) */
+	__u64 __reserved;
 };
 
 /*
@@ -283,6 +316,45 @@ struct kipc_index_page {
 
 #define KIPC_PROD_LINE_OFF	0
 #define KIPC_CONS_LINE_OFF	128
+
+/*
+ * The layout of the object, computed here once for the driver and for
+ * libkipc's shm transport (which puts the same object in a memfd): the
+ * header page, the index pages of side 0 and 1, then the data of ring 0
+ * and of ring 1.
+ */
+#define KIPC_FIXED_PAGES	3U		/* header + two index pages */
+
+static inline __u64 kipc_layout_map_bytes(__u32 page_size,
+					  const __u32 ring_bytes[2])
+{
+	return (__u64)KIPC_FIXED_PAGES * page_size + ring_bytes[0] +
+	       ring_bytes[1];
+}
+
+/* Fill every layout field of @h, which the caller has zeroed. */
+static inline void kipc_layout_init(struct kipc_shared_hdr *h,
+				    __u32 page_size, const __u32 ring_bytes[2])
+{
+	__u32 data_off = KIPC_FIXED_PAGES * page_size;
+	unsigned int r;
+
+	h->magic = KIPC_MAGIC;
+	h->abi_version = KIPC_ABI_VERSION;
+	h->hdr_size = sizeof(*h);
+	h->page_size = page_size;
+	h->shared_map_bytes = kipc_layout_map_bytes(page_size, ring_bytes);
+	h->own_data_off = page_size;
+	for (r = 0; r < 2; r++) {
+		h->own_map_bytes[r] = page_size + ring_bytes[r];
+		h->ring[r].size = ring_bytes[r];
+		h->ring[r].data_off = data_off;
+		data_off += ring_bytes[r];
+		/* Ring r is produced by side r, consumed by side 1 - r. */
+		h->ring[r].prod_off = (1 + r) * page_size + KIPC_PROD_LINE_OFF;
+		h->ring[r].cons_off = (2 - r) * page_size + KIPC_CONS_LINE_OFF;
+	}
+}
 
 /*
  * Records. Each message is a struct kipc_rec followed by its payload,
@@ -324,11 +396,11 @@ struct kipc_rec {
 #if !defined(__KERNEL__) && !defined(__cplusplus) && \
 	defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct kipc_version) == 48, "kipc_version");
-_Static_assert(sizeof(struct kipc_listen) == 88, "kipc_listen");
-_Static_assert(sizeof(struct kipc_connect) == 72, "kipc_connect");
+_Static_assert(sizeof(struct kipc_listen) == 96, "kipc_listen");
+_Static_assert(sizeof(struct kipc_connect) == 80, "kipc_connect");
 _Static_assert(sizeof(struct kipc_peer) == 16, "kipc_peer");
 _Static_assert(sizeof(struct kipc_accept) == 32, "kipc_accept");
-_Static_assert(sizeof(struct kipc_conn_info) == 64, "kipc_conn_info");
+_Static_assert(sizeof(struct kipc_conn_info) == 72, "kipc_conn_info");
 _Static_assert(sizeof(struct kipc_eventfd) == 16, "kipc_eventfd");
 _Static_assert(sizeof(struct kipc_shared_hdr) == 96, "kipc_shared_hdr");
 _Static_assert(sizeof(struct kipc_prod) == 128, "kipc_prod");

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * The data path of the ring transports (dev and shm): send, receive,
+ * reserve/commit, peek/release. A message transport (uds) takes these
+ * calls through its ops->msg; waiting is wait.c's.
+ *
+ * Fast path. A message costs, on each side, a few loads and stores to the
+ * ring, a memcpy and no syscall, no lock and no atomic read-modify-write:
+ *  - the producer reads the consumer's tail only when its cached copy says
+ *    the ring is full (kipc_ring_reserve), and publishes head once per
+ *    kipc_send(), or once per batch with KIPC_MORE;
+ *  - the consumer reads head only when it has consumed everything it saw
+ *    (kipc_ring_peek), and publishes tail once per rx->batch bytes, when
+ *    the producer has announced that it waits for room (kipc_prod.need,
+ *    which sits on the line the consumer reads head from), and always
+ *    before it sleeps or returns -EAGAIN, after it has spun a while on an
+ *    empty ring, and before the same thread waits for room to send
+ *    (kipc__tx_release_rx);
+ *  - while spinning, the consumer keeps prefetching the lines of the next
+ *    record, so that their transfer overlaps the one of head (wait.c).
+ * The one transport test on the way is "is it a message transport" (a
+ * load and a branch, as before the ops table); the doorbell is an
+ * indirect call, taken only when the peer sleeps.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "datapath.h"
+
+/* ------------------------------------------------------------------ */
+/* Receiving side                                                      */
+
+/*
+ * The thread that last used the receiving side, for kipc__tx_release_rx(): a
+ * load and a compare per call, a compare-and-swap when another thread
+ * takes over (or the sending thread holds it for a moment).
+ */
+#define RX_LOCKED	((uintptr_t)1)	/* never a pthread_t */
+
+static void __attribute__((noinline)) rx_take(struct kipc_rx *rx,
+					      uintptr_t self)
+{
+	uintptr_t cur = __atomic_load_n(&rx->owner, __ATOMIC_RELAXED);
+
+	for (;;) {
+		if (cur == RX_LOCKED) {
+			cpu_relax();
+			cur = __atomic_load_n(&rx->owner, __ATOMIC_RELAXED);
+			continue;
+		}
+		/* Acquire: what kipc__tx_release_rx() did to the ring state. */
+		if (__atomic_compare_exchange_n(&rx->owner, &cur, self, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
+	}
+}
+
+static inline void rx_own(struct kipc_rx *rx)
+{
+	uintptr_t self = (uintptr_t)pthread_self();
+
+	if (unlikely(__atomic_load_n(&rx->owner, __ATOMIC_RELAXED) != self))
+		rx_take(rx, self);
+}
+
+/* The next message, waiting for it as needed. 0, WAIT_GONE or -errno. */
+static inline int rx_next(struct kipc_conn *c, const void **p, uint32_t *len,
+			  unsigned int flags, int timeout_ms)
+{
+	struct kipc_rx *rx = &c->rx;
+	int ret;
+
+	if (unlikely(kipc__conn_state(c) & KIPC_CONN_BROKEN))
+		return -EBADMSG;
+	for (;;) {
+		ret = kipc_ring_peek(&rx->ring, p, len);
+		if (likely(!ret))
+			break;
+		if (ret != -EAGAIN)
+			return kipc__broken(c, ret);
+		ret = kipc__rx_wait(c, flags, timeout_ms);
+		if (ret)
+			return ret;
+	}
+	if (unlikely(!*len)) {
+		/* We never send empty messages: recv() could not tell one
+		 * from end-of-stream.
+		 */
+		rx->ring.broken = true;
+		return kipc__broken(c, -EBADMSG);
+	}
+	rx_disarm(rx);
+	return 0;
+}
+
+static inline void rx_consume(struct kipc_conn *c)
+{
+	struct kipc_rx *rx = &c->rx;
+	struct kipc_ring *r = &rx->ring;
+
+	kipc_ring_consume(r);
+	rx->peeked = false;
+	/* Batch the tail, unless the ring is full enough as published that
+	 * the producer may be waiting for room: then ask it (need sits on
+	 * the line we read head from, so this is cheap while it waits).
+	 */
+	if (r->pos - r->pub >= rx->batch ||
+	    (r->seen - r->pub >= r->size / 2 && KIPC_RING_LOAD(&r->prod->need)))
+		rx_release(c);
+}
+
+KIPC_API ssize_t kipc_recv_timeout(struct kipc_conn *c, void *buf, size_t cap,
+				   unsigned int flags, int timeout_ms)
+{
+	const void *p;
+	uint32_t len;
+	int ret;
+
+	if (unlikely(!c || (!buf && cap) || (flags & ~KIPC_NONBLOCK)))
+		return -EINVAL;
+	if (unlikely(c->msg))
+		return c->msg->recv(c, buf, cap, flags, timeout_ms);
+	rx_own(&c->rx);
+	ret = rx_next(c, &p, &len, flags, timeout_ms);
+	if (unlikely(ret))
+		return ret == WAIT_GONE ? 0 : ret;
+	if (unlikely(len > cap))
+		return -EMSGSIZE;	/* left in place for a bigger buffer */
+	memcpy(buf, p, len);
+	rx_consume(c);
+	return len;
+}
+
+KIPC_API ssize_t kipc_recv(struct kipc_conn *c, void *buf, size_t cap,
+			   unsigned int flags)
+{
+	return kipc_recv_timeout(c, buf, cap, flags, -1);
+}
+
+KIPC_API ssize_t kipc_peek_timeout(struct kipc_conn *c, const void **buf,
+				   unsigned int flags, int timeout_ms)
+{
+	uint32_t len;
+	int ret;
+
+	if (!c || !buf || (flags & ~KIPC_NONBLOCK))
+		return -EINVAL;
+	if (c->msg)
+		return c->msg->peek(c, buf, flags, timeout_ms);
+	rx_own(&c->rx);
+	ret = rx_next(c, buf, &len, flags, timeout_ms);
+	if (ret)
+		return ret == WAIT_GONE ? 0 : ret;
+	c->rx.peeked = true;
+	return len;
+}
+
+KIPC_API ssize_t kipc_peek(struct kipc_conn *c, const void **buf,
+			   unsigned int flags)
+{
+	return kipc_peek_timeout(c, buf, flags, -1);
+}
+
+KIPC_API int kipc_release(struct kipc_conn *c)
+{
+	if (!c)
+		return -EINVAL;
+	if (c->msg)
+		return c->msg->release(c);
+	rx_own(&c->rx);
+	if (!c->rx.peeked)
+		return -EINVAL;
+	rx_consume(c);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending side                                                        */
+
+/*
+ * The sending thread, before it waits for room: hand back the room our
+ * receiving side has consumed but, batching, not yet released. Two
+ * single-threaded peers each waiting in send for room the other holds
+ * would otherwise wait for good. Only when this thread is also the
+ * receiving one (the last to call recv, peek or release): a receiving
+ * thread of its own hands room back itself before it waits, and its ring
+ * state is not ours to touch. The owner word is locked meanwhile, so that
+ * a thread taking over the receiving side (rx_take()) waits for us.
+ */
+void kipc__tx_release_rx(struct kipc_conn *c)
+{
+	struct kipc_rx *rx = &c->rx;
+	uintptr_t self = (uintptr_t)pthread_self();
+
+	if (__atomic_load_n(&rx->owner, __ATOMIC_RELAXED) != self ||
+	    !__atomic_compare_exchange_n(&rx->owner, &self, RX_LOCKED, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	rx_release(c);
+	__atomic_store_n(&rx->owner, self, __ATOMIC_RELEASE);
+}
+
+/* Always inline: in kipc_send() a call here costs a tenth of a message. */
+static __attribute__((always_inline)) inline int
+tx_reserve(struct kipc_conn *c, size_t len, void **p, unsigned int flags,
+	   int timeout_ms)
+{
+	struct kipc_tx *tx = &c->tx;
+	int ret, st;
+
+	if (unlikely(!len))
+		return -EINVAL;
+	if (unlikely(len > tx->max))
+		return -EMSGSIZE;
+	st = kipc__conn_state(c);
+	if (unlikely(st))
+		return st & KIPC_CONN_BROKEN ? -EBADMSG : -EPIPE;
+	/* dev: the kernel's word, one load of a line nobody writes. */
+	if (c->hdr && unlikely(kipc_hdr_state(c->hdr) & c->gone_bit)) {
+		kipc__set_gone(c);
+		return -EPIPE;
+	}
+	tx->open = false;
+	ret = kipc_ring_reserve(&tx->ring, (uint32_t)len, p);
+	if (likely(!ret)) {
+		tx_disarm(tx);
+		return 0;
+	}
+	if (ret != -EAGAIN)
+		return kipc__broken(c, ret);
+	return kipc__tx_reserve_slow(c, (uint32_t)len, p, flags, timeout_ms);
+}
+
+KIPC_API ssize_t kipc_send_timeout(struct kipc_conn *c, const void *buf,
+				   size_t len, unsigned int flags,
+				   int timeout_ms)
+{
+	void *p;
+	int ret;
+
+	if (unlikely(!c || !buf || (flags & ~KIPC_FLAGS_ALL)))
+		return -EINVAL;
+	if (unlikely(c->msg))
+		return c->msg->send(c, buf, len, flags, timeout_ms);
+	ret = tx_reserve(c, len, &p, flags, timeout_ms);
+	if (unlikely(ret))
+		return ret;
+	memcpy(p, buf, len);
+	kipc_ring_commit(&c->tx.ring);
+	if (!(flags & KIPC_MORE)) {
+		ret = tx_publish(c, flags);
+		if (unlikely(ret))
+			return ret;
+	}
+	return len;
+}
+
+KIPC_API ssize_t kipc_send(struct kipc_conn *c, const void *buf, size_t len,
+			   unsigned int flags)
+{
+	return kipc_send_timeout(c, buf, len, flags, -1);
+}
+
+KIPC_API int kipc_reserve_timeout(struct kipc_conn *c, size_t len, void **buf,
+				  unsigned int flags, int timeout_ms)
+{
+	int ret;
+
+	if (!c || !buf || (flags & ~KIPC_NONBLOCK))
+		return -EINVAL;
+	if (c->msg)
+		return c->msg->reserve(c, len, buf);
+	ret = tx_reserve(c, len, buf, flags, timeout_ms);
+	if (ret)
+		return ret;
+	c->tx.open = true;
+	c->tx.open_len = (uint32_t)len;
+	return 0;
+}
+
+KIPC_API int kipc_reserve(struct kipc_conn *c, size_t len, void **buf,
+			  unsigned int flags)
+{
+	return kipc_reserve_timeout(c, len, buf, flags, -1);
+}
+
+KIPC_API int kipc_commit(struct kipc_conn *c, size_t len, unsigned int flags)
+{
+	struct kipc_tx *tx;
+
+	if (!c || (flags & ~KIPC_FLAGS_ALL))
+		return -EINVAL;
+	if (c->msg)
+		return c->msg->commit(c, len, flags);
+	tx = &c->tx;
+	if (!tx->open || len > tx->open_len)
+		return -EINVAL;
+	tx->open = false;
+	if (!len)
+		return 0;	/* cancelled: the next reservation reuses the space */
+	if (len < tx->open_len)
+		kipc_ring_trim(&tx->ring, (uint32_t)len);
+	kipc_ring_commit(&tx->ring);
+	if (flags & KIPC_MORE)
+		return 0;
+	return tx_publish(c, flags);
+}
+
+KIPC_API int kipc_flush(struct kipc_conn *c, unsigned int flags)
+{
+	struct kipc_tx *tx;
+	int ret;
+
+	if (!c || (flags & ~KIPC_NOKICK))
+		return -EINVAL;
+	if (c->msg)
+		return 0;
+	tx = &c->tx;
+	ret = tx_publish(c, flags);
+	if (ret || !tx->kick_owed)
+		return ret;
+	/* The caller rings it, e.g. kipc_prep_kick(). It stays owed, so
+	 * that kipc_flush(c, 0) still rings it (one more is harmless).
+	 */
+	if (flags & KIPC_NOKICK)
+		return 1;
+	return tx_kick_owed(c);
+}
