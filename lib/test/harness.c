@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -37,6 +38,12 @@ void fail_at(const char *file, int line, const char *fmt, ...)
 	_exit(1);
 }
 
+/* A skipped test's reason, for its TAP line: a page the test's process
+ * shares with the runner, set up before each fork.
+ */
+static char *skip_reason;
+#define SKIP_REASON_MAX 200
+
 void skip(const char *fmt, ...)
 {
 	va_list ap;
@@ -46,6 +53,11 @@ void skip(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
+	if (skip_reason) {
+		va_start(ap, fmt);
+		vsnprintf(skip_reason, SKIP_REASON_MAX, fmt, ap);
+		va_end(ap);
+	}
 	fflush(stdout);
 	_exit(EXIT_SKIP);
 }
@@ -292,6 +304,10 @@ int run_tests(const struct test *tests, int n, int argc, char **argv)
 	if (scale < 1)
 		scale = 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	skip_reason = mmap(NULL, SKIP_REASON_MAX, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (skip_reason == MAP_FAILED)
+		skip_reason = NULL;
 	/* Helpers of a killed test are reparented to us and reaped here. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_DFL);	/* the library must never raise it */
@@ -320,6 +336,8 @@ int run_tests(const struct test *tests, int n, int argc, char **argv)
 			continue;
 		num++;
 		fflush(stdout);
+		if (skip_reason)
+			skip_reason[0] = '\0';
 		start = now_ns();
 		limit = start + (int64_t)(t->timeout_s * scale) * 1000000000;
 		pid = fork();
@@ -361,7 +379,8 @@ int run_tests(const struct test *tests, int n, int argc, char **argv)
 			printf("ok %d - %s\n", num, t->name);
 		} else if (rc == EXIT_SKIP) {
 			skipped++;
-			printf("ok %d - %s # SKIP\n", num, t->name);
+			printf("ok %d - %s # SKIP %s\n", num, t->name,
+			       skip_reason ? skip_reason : "");
 		} else {
 			failed++;
 			printf("not ok %d - %s\n", num, t->name);
