@@ -44,7 +44,7 @@ for arg; do
 done
 
 passed=0 failed=0 skipped=0
-declare -a report notes
+report=() notes=()
 
 # Cases each step must count; "-" for a step whose count depends on the
 # machine (none yet). Keep in step with the suites.

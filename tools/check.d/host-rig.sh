@@ -194,7 +194,7 @@ expect_rig "qemu dying mid-test fails the run" 1 'qemu exited with status 1'
 logdir=$work/check
 mkdir -p "$logdir"
 passed=0 failed=0 skipped=0
-declare -a report notes
+report=() notes=()
 declare -A expect=([counted]=3)
 . tools/check.d/lib.sh
 
