@@ -156,6 +156,12 @@ if [ $rig_rc -eq 0 ] && [ "$rig_calls" = kvm ]; then
 else
 	not_ok "KVM that boots the kernel is used" "exit $rig_rc, calls '$rig_calls'"
 fi
+rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/no-kvm" FAKE_QEMU_KVM="$kvm_error" -- "${one[@]}"
+if [ $rig_rc -eq 0 ] && [ "$rig_calls" = tcg ]; then
+	ok "no /dev/kvm: TCG from the start"
+else
+	not_ok "no /dev/kvm: TCG from the start" "exit $rig_rc, calls '$rig_calls'"
+fi
 rig "$good" VM_ACCEL=kvm VM_KVM_DEV="$work/kvm" VM_KVM_BOOT_TIMEOUT=2 FAKE_QEMU_KVM="$kvm_silent" -- "${one[@]}"
 expect_rig "VM_ACCEL=kvm: no fallback, a clear failure" 1 'did not reach /init in 2s'
 
