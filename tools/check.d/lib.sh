@@ -57,30 +57,39 @@ step()
 # The static checks pass only on evidence that they ran: checkpatch's
 # per-file "total: 0 errors, 0 warnings, 0 checks" for every file, sparse's
 # "CHECK" line for every driver source, and a zero exit status.
-checkpatch_ok()
+
+# make_evidence TARGET: run make TARGET, show its output, keep it in $out;
+# fails when make does.
+make_evidence()
 {
-	local out rc n files
-	out=$(make checkpatch 2>&1)
+	local rc
+	out=$(make "$1" 2>&1)
 	rc=$?
 	echo "$out"
-	[ $rc -eq 0 ] || { echo "check.sh: make checkpatch exited $rc"; return 1; }
+	[ $rc -eq 0 ] || { echo "check.sh: make $1 exited $rc"; return 1; }
+}
+
+# seen_all WHAT N OF: fail unless N (the lines of evidence) equals OF.
+seen_all()
+{
+	[ "$2" -eq "$3" ] || { echo "check.sh: $1 for $2 of $3 files"; return 1; }
+}
+
+checkpatch_ok()
+{
+	local out files
+	make_evidence checkpatch || return 1
+	# The driver's sources plus the uapi header.
 	files=$(($(make -s --no-print-directory print-kmod-srcs | wc -w) + 1))
-	n=$(grep -cE '^total: 0 errors, 0 warnings, (0 checks, )?[0-9]+ lines checked' <<<"$out")
-	[ "$n" -eq "$files" ] ||
-		{ echo "check.sh: checkpatch reported clean totals for $n of $files files"; return 1; }
+	seen_all "checkpatch reported clean totals" \
+		"$(grep -cE '^total: 0 errors, 0 warnings, (0 checks, )?[0-9]+ lines checked' <<<"$out")" "$files"
 }
 
 sparse_ok()
 {
-	local out rc n files
-	out=$(make sparse 2>&1)
-	rc=$?
-	echo "$out"
-	[ $rc -eq 0 ] || { echo "check.sh: make sparse exited $rc"; return 1; }
+	local out files
+	make_evidence sparse || return 1
 	! grep -qE 'warning:|error:' <<<"$out" || { echo "check.sh: sparse warned"; return 1; }
 	files=$(make -s --no-print-directory print-kmod-srcs | tr ' ' '\n' | grep -c '\.c$')
-	n=$(grep -cE '^ +CHECK +.*\.c$' <<<"$out")
-	[ "$n" -eq "$files" ] ||
-		{ echo "check.sh: sparse checked $n of $files driver sources"; return 1; }
+	seen_all "sparse checked" "$(grep -cE '^ +CHECK +.*\.c$' <<<"$out")" "$files"
 }
-
