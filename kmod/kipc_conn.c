@@ -291,6 +291,8 @@ struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features)
 	kipc_cred_init(&c->side[KIPC_SIDE_CLIENT].cred);
 	c->side[KIPC_SIDE_SERVER].cred = l->cred;
 	get_pid(l->cred.pid);
+	kref_get(&l->ref);
+	c->listener = l;
 
 	mutex_lock(&kipc_lock);
 	c->id = ++kipc_conns_total;
@@ -328,6 +330,7 @@ static void kipc_conn_release(struct kref *ref)
 	}
 	kipc_conn_uncharge_memlock(c);
 	kipc_conn_free_pages(c);
+	kipc_listener_put(c->listener);
 	kfree(c);
 }
 

@@ -14,6 +14,9 @@
  *  - struct kipc_conn is owned by the client endpoint, the server endpoint
  *    and the listener's accept queue while queued (kref); it holds the ring
  *    pages and every charge. Mappings hold the file, hence the endpoint.
+ *    A queued connection whose client is released leaves the queue at
+ *    once (kipc_listener_unqueue()), so nothing keeps a dead client's
+ *    charges. It holds a reference on its listener until it is freed.
  *
  * Locking, outermost first:
  *  kipc_lock (mutex)        name table, connection list, global counters,
@@ -122,6 +125,7 @@ struct kipc_conn {
 	u64 msgs[2];			/* messages the producer says it sent */
 	struct kipc_side side[2];
 
+	struct kipc_listener *listener;	/* made to; a reference, for unqueue */
 	struct kipc_user *user;		/* per-user connection count */
 	struct user_struct *locked_user; /* charged locked_vm; NULL if none */
 };
@@ -206,6 +210,8 @@ int kipc_ioc_accept(struct kipc_ucmd *ucmd);
 __poll_t kipc_listener_poll(struct file *file, struct kipc_listener *l,
 			    poll_table *wait);
 void kipc_listener_close(struct kipc_listener *l);
+void kipc_listener_put(struct kipc_listener *l);
+void kipc_listener_unqueue(struct kipc_conn *c);
 void kipc_listeners_show(struct seq_file *m);
 void kipc_cred_init(struct kipc_cred *cred);
 void kipc_cred_to_peer(const struct kipc_cred *cred, struct kipc_peer *peer);

@@ -84,7 +84,7 @@ static void kipc_listener_release(struct kref *ref)
 	kfree(l);
 }
 
-static void kipc_listener_put(struct kipc_listener *l)
+void kipc_listener_put(struct kipc_listener *l)
 {
 	kref_put(&l->ref, kipc_listener_release);
 }
@@ -315,15 +315,53 @@ static struct kipc_conn *kipc_listener_dequeue(struct kipc_listener *l,
 }
 
 /* Undo kipc_listener_dequeue(): back at the head, with its reference. The
- * listener cannot die meanwhile: the caller is in an ioctl on it.
+ * listener cannot die meanwhile: the caller is in an ioctl on it. A client
+ * released since the dequeue found it off the queue and left it to us
+ * (kipc_listener_unqueue() runs after CLIENT_GONE is set): it is dropped.
  */
 static void kipc_listener_requeue(struct kipc_listener *l, struct kipc_conn *c)
 {
+	bool gone;
+
 	spin_lock(&l->lock);
-	list_add(&c->qnode, &l->queue);
-	WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+	gone = READ_ONCE(c->state) & KIPC_STATE_CLIENT_GONE;
+	if (!gone) {
+		list_add(&c->qnode, &l->queue);
+		WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+	}
 	spin_unlock(&l->lock);
+	if (gone) {
+		wake_up_interruptible(&l->connect_wq);
+		kipc_conn_put(c);
+		return;
+	}
 	wake_up_interruptible_poll(&l->accept_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
+ * The client of @c was released. If @c is still queued, no server will
+ * ever read it: take it off the queue and drop the queue's reference, so
+ * that its pages and every charge go now rather than when the listener
+ * closes (a never-accepting listener would otherwise hold a dead client's
+ * memlock and connection slots: issue 8, item 1). The caller has set
+ * KIPC_STATE_CLIENT_GONE and holds its own reference.
+ */
+void kipc_listener_unqueue(struct kipc_conn *c)
+{
+	struct kipc_listener *l = c->listener;
+	bool queued;
+
+	spin_lock(&l->lock);
+	queued = !list_empty(&c->qnode);
+	if (queued) {
+		list_del_init(&c->qnode);
+		WRITE_ONCE(l->nr_queued, l->nr_queued - 1);
+	}
+	spin_unlock(&l->lock);
+	if (!queued)
+		return;
+	wake_up_interruptible(&l->connect_wq);
+	kipc_conn_put(c);
 }
 
 int kipc_ioc_accept(struct kipc_ucmd *ucmd)
@@ -408,26 +446,30 @@ __poll_t kipc_listener_poll(struct file *file, struct kipc_listener *l,
  */
 void kipc_listener_close(struct kipc_listener *l)
 {
-	struct kipc_conn *c, *tmp;
-	LIST_HEAD(orphans);
+	struct kipc_conn *c;
 
 	mutex_lock(&kipc_lock);
 	hash_del(&l->hnode);
 	kipc_nr_listeners--;
 	mutex_unlock(&kipc_lock);
 
+	/* One at a time, each off the queue under the lock, so a client
+	 * released meanwhile (kipc_listener_unqueue()) finds it either still
+	 * queued or gone, never on a list of ours.
+	 */
 	spin_lock(&l->lock);
 	WRITE_ONCE(l->dead, true);
-	list_splice_init(&l->queue, &orphans);
-	WRITE_ONCE(l->nr_queued, 0);
-	spin_unlock(&l->lock);
-	wake_up_interruptible_all(&l->connect_wq);
-
-	list_for_each_entry_safe(c, tmp, &orphans, qnode) {
+	while (!list_empty(&l->queue)) {
+		c = list_first_entry(&l->queue, struct kipc_conn, qnode);
 		list_del_init(&c->qnode);
+		WRITE_ONCE(l->nr_queued, l->nr_queued - 1);
+		spin_unlock(&l->lock);
 		kipc_conn_side_gone(c, KIPC_SIDE_SERVER);
 		kipc_conn_put(c);
+		spin_lock(&l->lock);
 	}
+	spin_unlock(&l->lock);
+	wake_up_interruptible_all(&l->connect_wq);
 	kipc_listener_put(l);
 }
 

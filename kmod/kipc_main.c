@@ -310,6 +310,8 @@ static int kipc_release(struct inode *inode, struct file *file)
 		break;
 	case KIPC_ROLE_CONN:
 		kipc_conn_side_gone(ep->conn, ep->side);
+		if (ep->side == KIPC_SIDE_CLIENT)
+			kipc_listener_unqueue(ep->conn);
 		kipc_conn_put(ep->conn);
 		break;
 	default:
