@@ -21,7 +21,7 @@
  * Locking, outermost first:
  *  kipc_lock (mutex)        name table, connection list, global counters,
  *                           per-user connection counts
- *  kipc_listener.lock       accept queue, nr_queued, dead
+ *  kipc_listener.lock       accept queue, nr_queued, nr_pending, dead
  *  kipc_conn.lock           state, eventfds, kicks, byte counters
  * kref_put() of a listener or connection is never called with any of them
  * held: the release of a connection takes kipc_lock.
@@ -87,9 +87,10 @@ struct kipc_listener {
 	kgid_t owner_gid;		/* fsgid at LISTEN */
 	struct kipc_cred cred;		/* the server's peer credentials */
 
-	spinlock_t lock;		/* the four fields below */
+	spinlock_t lock;		/* the five fields below */
 	struct list_head queue;		/* kipc_conn.qnode, oldest first */
 	u32 nr_queued;
+	u32 nr_pending;			/* slots held by connectors allocating */
 	bool dead;			/* its file was released */
 	wait_queue_head_t accept_wq;	/* ACCEPT and poll: queue non-empty */
 	wait_queue_head_t connect_wq;	/* CONNECT: backlog room or dead */

@@ -188,12 +188,16 @@ static int kipc_may_connect(const struct kipc_listener *l)
 
 static bool kipc_listener_room(struct kipc_listener *l)
 {
-	return READ_ONCE(l->dead) || READ_ONCE(l->nr_queued) < l->backlog;
+	return READ_ONCE(l->dead) ||
+	       READ_ONCE(l->nr_queued) + READ_ONCE(l->nr_pending) < l->backlog;
 }
 
-/* Queue @c for ACCEPT; the queue takes its own reference. */
-static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c,
-				 bool nonblock)
+/*
+ * Wait for backlog room and hold a slot of it (nr_pending) for a
+ * connection not yet made. The wait comes before anything is allocated or
+ * charged, so a connector blocked on a full backlog holds no ring memory.
+ */
+static int kipc_listener_reserve_slot(struct kipc_listener *l, bool nonblock)
 {
 	int ret;
 
@@ -203,10 +207,8 @@ static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c,
 			ret = -ECONNREFUSED;
 			break;
 		}
-		if (l->nr_queued < l->backlog) {
-			kref_get(&c->ref);
-			list_add_tail(&c->qnode, &l->queue);
-			WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+		if (l->nr_queued + l->nr_pending < l->backlog) {
+			WRITE_ONCE(l->nr_pending, l->nr_pending + 1);
 			ret = 0;
 			break;
 		}
@@ -219,6 +221,35 @@ static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c,
 					     kipc_listener_room(l)))
 			return -EINTR;
 		spin_lock(&l->lock);
+	}
+	spin_unlock(&l->lock);
+	return ret;
+}
+
+static void kipc_listener_unreserve_slot(struct kipc_listener *l)
+{
+	spin_lock(&l->lock);
+	WRITE_ONCE(l->nr_pending, l->nr_pending - 1);
+	spin_unlock(&l->lock);
+	wake_up_interruptible(&l->connect_wq);
+}
+
+/*
+ * Queue @c for ACCEPT in the slot reserved for it; the queue takes its own
+ * reference. ECONNREFUSED if the listener closed meanwhile.
+ */
+static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c)
+{
+	int ret = 0;
+
+	spin_lock(&l->lock);
+	WRITE_ONCE(l->nr_pending, l->nr_pending - 1);
+	if (l->dead) {
+		ret = -ECONNREFUSED;
+	} else {
+		kref_get(&c->ref);
+		list_add_tail(&c->qnode, &l->queue);
+		WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
 	}
 	spin_unlock(&l->lock);
 	if (!ret)
@@ -254,24 +285,16 @@ int kipc_ioc_connect(struct kipc_ucmd *ucmd)
 	if (ret)
 		goto out_unclaim;
 
-	/* Cheap early answers before allocating and charging the rings; the
-	 * authoritative checks are in kipc_listener_enqueue().
-	 */
-	spin_lock(&l->lock);
-	if (l->dead)
-		ret = -ECONNREFUSED;
-	else if (nonblock && l->nr_queued >= l->backlog)
-		ret = -EAGAIN;
-	spin_unlock(&l->lock);
+	ret = kipc_listener_reserve_slot(l, nonblock);
 	if (ret)
 		goto out_put_listener;
-
 	c = kipc_conn_create(l, arg->features);
 	if (IS_ERR(c)) {
 		ret = PTR_ERR(c);
+		kipc_listener_unreserve_slot(l);
 		goto out_put_listener;
 	}
-	ret = kipc_listener_enqueue(l, c, nonblock);
+	ret = kipc_listener_enqueue(l, c);
 	if (ret)
 		goto out_put_conn;
 	kipc_listener_put(l);
@@ -290,7 +313,11 @@ out_unclaim:
 	return ret;
 }
 
-/* Take the oldest queued connection and its queue reference. */
+/*
+ * Take the oldest queued connection and its queue reference. Its backlog
+ * slot stays held (nr_pending) until ACCEPT commits or requeues, so a
+ * requeue never overfills the backlog.
+ */
 static struct kipc_conn *kipc_listener_dequeue(struct kipc_listener *l,
 					       bool nonblock)
 {
@@ -309,21 +336,23 @@ static struct kipc_conn *kipc_listener_dequeue(struct kipc_listener *l,
 	c = list_first_entry(&l->queue, struct kipc_conn, qnode);
 	list_del_init(&c->qnode);
 	WRITE_ONCE(l->nr_queued, l->nr_queued - 1);
+	WRITE_ONCE(l->nr_pending, l->nr_pending + 1);
 	spin_unlock(&l->lock);
-	wake_up_interruptible(&l->connect_wq);
 	return c;
 }
 
-/* Undo kipc_listener_dequeue(): back at the head, with its reference. The
- * listener cannot die meanwhile: the caller is in an ioctl on it. A client
- * released since the dequeue found it off the queue and left it to us
- * (kipc_listener_unqueue() runs after CLIENT_GONE is set): it is dropped.
+/* Undo kipc_listener_dequeue(): back at the head, with its reference and
+ * its slot. The listener cannot die meanwhile: the caller is in an ioctl
+ * on it. A client released since the dequeue found it off the queue and
+ * left it to us (kipc_listener_unqueue() runs after CLIENT_GONE is set):
+ * it is dropped and its slot freed.
  */
 static void kipc_listener_requeue(struct kipc_listener *l, struct kipc_conn *c)
 {
 	bool gone;
 
 	spin_lock(&l->lock);
+	WRITE_ONCE(l->nr_pending, l->nr_pending - 1);
 	gone = READ_ONCE(c->state) & KIPC_STATE_CLIENT_GONE;
 	if (!gone) {
 		list_add(&c->qnode, &l->queue);
@@ -400,8 +429,7 @@ int kipc_ioc_accept(struct kipc_ucmd *ucmd)
 	}
 
 	/* Probe the output before taking a connection off the queue, so that
-	 * a bad pointer fails here rather than after dequeueing (where the
-	 * requeue below could briefly overfill the backlog).
+	 * a bad pointer fails here rather than after dequeueing.
 	 */
 	ret = kipc_ucmd_respond(ucmd, sizeof(*arg));
 	if (ret)
@@ -419,6 +447,7 @@ int kipc_ioc_accept(struct kipc_ucmd *ucmd)
 		goto out_fput;
 	}
 
+	kipc_listener_unreserve_slot(l);	/* the slot the dequeue held */
 	sep->conn = c;		/* the queue's reference */
 	sep->side = KIPC_SIDE_SERVER;
 	kipc_endpoint_bind(sep, KIPC_ROLE_CONN);

@@ -179,4 +179,40 @@ TEST(dead_client_frees_its_backlog_slot)
 	close(lfd);
 }
 
+/*
+ * Item 3: a CONNECT blocked on a full backlog has allocated and charged
+ * nothing yet; it pays only once it has a slot.
+ */
+TEST(backlog_wait_holds_no_charge)
+{
+	char name[KIPC_NAME_MAX];
+	long long pages_one;
+	struct kt_bg bg = { .fn = kt_bg_connect, .arg = name };
+	int lfd, c1, sfd, ret;
+
+	kt_name(name, "wait");
+	lfd = kt_new_listener(name, 0600, 1u << 20, 1u << 20, 1);
+	ASSERT_LE(0, lfd);
+	c1 = kt_new_client(name, 0);
+	ASSERT_LE(0, c1);
+	pages_one = counter("pinned_pages");
+	ASSERT_LT(0, pages_one);
+	bg.fd = kt_open();
+	ASSERT_LE(0, bg.fd);
+	ASSERT_EQ(0, kt_bg_start(&bg));
+	/* Asleep in CONNECT, waiting for room: one connection's worth. */
+	EXPECT_EQ(1, counter("connections"));
+	EXPECT_EQ(pages_one, counter("pinned_pages"));
+
+	sfd = kt_accept(lfd, KIPC_ACCEPT_NONBLOCK, NULL);
+	ASSERT_LE(0, sfd);
+	ret = kt_bg_join(&bg, kt_wait_ms());
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(2, counter("connections"));
+	close(bg.fd);
+	close(sfd);
+	close(c1);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN
