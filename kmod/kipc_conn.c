@@ -215,6 +215,15 @@ static void kipc_conn_signal_locked(struct kipc_conn *c, unsigned int to)
 		schedule_work(&side->evfd_work);
 }
 
+/* Wake side @to's pollers; under the lock, which keeps its wq alive. */
+static void kipc_conn_wake_locked(struct kipc_conn *c, unsigned int to,
+				  __poll_t mask)
+{
+	lockdep_assert_held(&c->lock);
+	if (c->side[to].wq)
+		wake_up_interruptible_poll(c->side[to].wq, mask);
+}
+
 static void kipc_conn_set_state_locked(struct kipc_conn *c, u32 bits)
 {
 	lockdep_assert_held(&c->lock);
@@ -249,7 +258,6 @@ static void kipc_side_init(struct kipc_conn *c, unsigned int s)
 	struct kipc_side *side = &c->side[s];
 
 	side->conn = c;
-	init_waitqueue_head(&side->wq);
 	INIT_WORK(&side->evfd_work, kipc_evfd_work);
 }
 
@@ -258,7 +266,8 @@ static void kipc_side_init(struct kipc_conn *c, unsigned int s)
  * ERR_PTR(-EMFILE) (per-user limit), -ENOSPC (max_pinned_bytes), -ENOMEM
  * (RLIMIT_MEMLOCK, memory cgroup or no memory).
  */
-struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features)
+struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features,
+				   wait_queue_head_t *client_wq)
 {
 	struct kipc_conn *c;
 	int ret;
@@ -277,6 +286,7 @@ struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features)
 	c->nr_pages = kipc_layout_map_bytes(PAGE_SIZE, c->ring_bytes) >> PAGE_SHIFT;
 	kipc_side_init(c, KIPC_SIDE_CLIENT);
 	kipc_side_init(c, KIPC_SIDE_SERVER);
+	c->side[KIPC_SIDE_CLIENT].wq = client_wq;
 
 	ret = kipc_conn_reserve(c);
 	if (ret)
@@ -339,9 +349,10 @@ void kipc_conn_put(struct kipc_conn *c)
 	kref_put(&c->ref, kipc_conn_release);
 }
 
-void kipc_conn_accepted(struct kipc_conn *c)
+void kipc_conn_accepted(struct kipc_conn *c, wait_queue_head_t *wq)
 {
 	spin_lock(&c->lock);
+	c->side[KIPC_SIDE_SERVER].wq = wq;
 	kipc_conn_set_state_locked(c, KIPC_STATE_ACCEPTED);
 	spin_unlock(&c->lock);
 }
@@ -361,13 +372,13 @@ void kipc_conn_side_gone(struct kipc_conn *c, unsigned int s)
 	kipc_conn_set_state_locked(c, kipc_gone_bit(s));
 	evfd = c->side[s].evfd;
 	c->side[s].evfd = NULL;
+	c->side[s].wq = NULL;		/* its endpoint is being freed */
 	kipc_conn_signal_locked(c, peer);
+	kipc_conn_wake_locked(c, peer, EPOLLHUP | EPOLLRDHUP | EPOLLIN |
+			      EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM);
 	spin_unlock(&c->lock);
 	if (evfd)
 		eventfd_ctx_put(evfd);
-	wake_up_interruptible_poll(&c->side[peer].wq,
-				   EPOLLHUP | EPOLLRDHUP | EPOLLIN | EPOLLRDNORM |
-				   EPOLLOUT | EPOLLWRNORM);
 }
 
 /*
@@ -387,9 +398,9 @@ int kipc_conn_kick(struct kipc_endpoint *ep)
 	c->side[ep->side].kicks++;
 	kipc_conn_sample_locked(c);
 	kipc_conn_signal_locked(c, peer);
+	kipc_conn_wake_locked(c, peer,
+			      EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM);
 	spin_unlock(&c->lock);
-	wake_up_interruptible_poll(&c->side[peer].wq,
-				   EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM);
 	return 0;
 }
 
@@ -473,8 +484,8 @@ static bool kipc_ring_used(const u32 *headp, const u32 *tailp, u32 size,
 	return true;
 }
 
-__poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
-			poll_table *wait)
+/* The caller waits on the endpoint's wq, which is the side's. */
+__poll_t kipc_conn_poll(struct kipc_endpoint *ep)
 {
 	struct kipc_conn *c = ep->conn;
 	unsigned int s = ep->side;
@@ -482,8 +493,6 @@ __poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
 	struct kipc_index_page *peer = kipc_index_page(c, 1 - s);
 	u32 used, size, need;
 	__poll_t mask = 0;
-
-	poll_wait(file, &c->side[s].wq, wait);
 
 	/* Receive ring 1 - s. */
 	size = c->ring_bytes[1 - s];

@@ -92,14 +92,19 @@ struct kipc_listener {
 	u32 nr_queued;
 	u32 nr_pending;			/* slots held by connectors allocating */
 	bool dead;			/* its file was released */
-	wait_queue_head_t accept_wq;	/* ACCEPT and poll: queue non-empty */
+	wait_queue_head_t *accept_wq;	/* its endpoint's wq: ACCEPT and poll;
+					 * woken under lock while !dead
+					 */
 	wait_queue_head_t connect_wq;	/* CONNECT: backlog room or dead */
 };
 
 /* One end of a connection. */
 struct kipc_side {
 	struct kipc_conn *conn;
-	wait_queue_head_t wq;		/* this side's poll waiters */
+	wait_queue_head_t *wq;		/* its endpoint's poll waiters; NULL
+					 * before ACCEPT and once released;
+					 * conn->lock, woken under it
+					 */
 	struct eventfd_ctx *evfd;	/* signalled by the peer; conn->lock */
 	struct work_struct evfd_work;	/* eventfd_signal() from a safe context */
 	struct kipc_cred cred;
@@ -154,6 +159,11 @@ struct kipc_ucmd {
 int kipc_ucmd_respond(struct kipc_ucmd *ucmd, size_t len);
 
 struct kipc_endpoint {
+	/* Every poll of the fd waits here, whatever its role, so a poll
+	 * armed before LISTEN/CONNECT (epoll and io_uring register once)
+	 * still hears what the fd does after it is bound.
+	 */
+	wait_queue_head_t wq;
 	atomic_t role;			/* enum kipc_role; release on bind */
 	unsigned int side;		/* KIPC_SIDE_* when a connection */
 	union {
@@ -183,6 +193,8 @@ static inline void kipc_endpoint_unclaim(struct kipc_endpoint *ep)
 static inline void kipc_endpoint_bind(struct kipc_endpoint *ep, int role)
 {
 	atomic_set_release(&ep->role, role);
+	/* Pollers armed while unbound look again, at the new role. */
+	wake_up_interruptible(&ep->wq);
 }
 
 static inline u32 kipc_gone_bit(unsigned int side)
@@ -208,8 +220,7 @@ u32 kipc_ring_default(void);
 int kipc_ioc_listen(struct kipc_ucmd *ucmd);
 int kipc_ioc_connect(struct kipc_ucmd *ucmd);
 int kipc_ioc_accept(struct kipc_ucmd *ucmd);
-__poll_t kipc_listener_poll(struct file *file, struct kipc_listener *l,
-			    poll_table *wait);
+__poll_t kipc_listener_poll(struct kipc_listener *l);
 void kipc_listener_close(struct kipc_listener *l);
 void kipc_listener_put(struct kipc_listener *l);
 void kipc_listener_unqueue(struct kipc_conn *c);
@@ -218,16 +229,16 @@ void kipc_cred_init(struct kipc_cred *cred);
 void kipc_cred_to_peer(const struct kipc_cred *cred, struct kipc_peer *peer);
 
 /* kipc_conn.c */
-struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features);
+struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features,
+				   wait_queue_head_t *client_wq);
 void kipc_conn_put(struct kipc_conn *c);
-void kipc_conn_accepted(struct kipc_conn *c);
+void kipc_conn_accepted(struct kipc_conn *c, wait_queue_head_t *wq);
 void kipc_conn_side_gone(struct kipc_conn *c, unsigned int side);
 int kipc_conn_kick(struct kipc_endpoint *ep);
 int kipc_ioc_kick(struct kipc_ucmd *ucmd);
 int kipc_ioc_conn_info(struct kipc_ucmd *ucmd);
 int kipc_ioc_set_eventfd(struct kipc_ucmd *ucmd);
-__poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
-			poll_table *wait);
+__poll_t kipc_conn_poll(struct kipc_endpoint *ep);
 void kipc_conns_show(struct seq_file *m);
 struct page *kipc_conn_view_page(struct kipc_conn *c, unsigned int side,
 				 bool own_view, unsigned long index);

@@ -138,7 +138,7 @@ int kipc_ioc_listen(struct kipc_ucmd *ucmd)
 	kipc_cred_init(&l->cred);
 	spin_lock_init(&l->lock);
 	INIT_LIST_HEAD(&l->queue);
-	init_waitqueue_head(&l->accept_wq);
+	l->accept_wq = &ep->wq;
 	init_waitqueue_head(&l->connect_wq);
 
 	mutex_lock(&kipc_lock);
@@ -250,10 +250,10 @@ static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c)
 		kref_get(&c->ref);
 		list_add_tail(&c->qnode, &l->queue);
 		WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+		/* Under the lock: once dead, the endpoint may be freed. */
+		wake_up_interruptible_poll(l->accept_wq, EPOLLIN | EPOLLRDNORM);
 	}
 	spin_unlock(&l->lock);
-	if (!ret)
-		wake_up_interruptible_poll(&l->accept_wq, EPOLLIN | EPOLLRDNORM);
 	return ret;
 }
 
@@ -288,7 +288,7 @@ int kipc_ioc_connect(struct kipc_ucmd *ucmd)
 	ret = kipc_listener_reserve_slot(l, nonblock);
 	if (ret)
 		goto out_put_listener;
-	c = kipc_conn_create(l, arg->features);
+	c = kipc_conn_create(l, arg->features, &ep->wq);
 	if (IS_ERR(c)) {
 		ret = PTR_ERR(c);
 		kipc_listener_unreserve_slot(l);
@@ -328,7 +328,7 @@ static struct kipc_conn *kipc_listener_dequeue(struct kipc_listener *l,
 		spin_unlock(&l->lock);
 		if (nonblock)
 			return ERR_PTR(-EAGAIN);
-		if (wait_event_interruptible(l->accept_wq,
+		if (wait_event_interruptible(*l->accept_wq,
 					     READ_ONCE(l->nr_queued)))
 			return ERR_PTR(-EINTR);
 		spin_lock(&l->lock);
@@ -357,14 +357,13 @@ static void kipc_listener_requeue(struct kipc_listener *l, struct kipc_conn *c)
 	if (!gone) {
 		list_add(&c->qnode, &l->queue);
 		WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+		wake_up_interruptible_poll(l->accept_wq, EPOLLIN | EPOLLRDNORM);
 	}
 	spin_unlock(&l->lock);
 	if (gone) {
 		wake_up_interruptible(&l->connect_wq);
 		kipc_conn_put(c);
-		return;
 	}
-	wake_up_interruptible_poll(&l->accept_wq, EPOLLIN | EPOLLRDNORM);
 }
 
 /*
@@ -451,7 +450,7 @@ int kipc_ioc_accept(struct kipc_ucmd *ucmd)
 	sep->conn = c;		/* the queue's reference */
 	sep->side = KIPC_SIDE_SERVER;
 	kipc_endpoint_bind(sep, KIPC_ROLE_CONN);
-	kipc_conn_accepted(c);
+	kipc_conn_accepted(c, &sep->wq);
 	fd_install(fd, sfile);
 	return 0;
 
@@ -462,10 +461,9 @@ out_put_fd:
 	return ret;
 }
 
-__poll_t kipc_listener_poll(struct file *file, struct kipc_listener *l,
-			    poll_table *wait)
+/* The caller waits on the endpoint's wq, which is l->accept_wq. */
+__poll_t kipc_listener_poll(struct kipc_listener *l)
 {
-	poll_wait(file, &l->accept_wq, wait);
 	return READ_ONCE(l->nr_queued) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
