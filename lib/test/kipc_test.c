@@ -730,6 +730,26 @@ static void t_eos(void)
 	kipc_listener_close(l);
 }
 
+/* Issue 8, item 10: a uds peer's zero-length message is a protocol
+ * violation, not an end-of-stream while the peer lives.
+ */
+static void t_uds_empty_message(void)
+{
+	char buf[16];
+	struct pair p;
+
+	pair_open(&p, NULL, NULL);
+	if (kipc_transport(p.c) != KIPC_TRANSPORT_UDS) {
+		pair_close(&p);
+		skip("a uds test: run with KIPC_TRANSPORT=uds");
+	}
+	CHECK_EQ(send(kipc_fd(p.c), "", 0, MSG_NOSIGNAL), 0);
+	CHECK_EQ(kipc_send(p.c, "hello", 5, 0), 5);
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, T_MS), -EBADMSG);
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, T_MS), -EBADMSG);
+	pair_close(&p);
+}
+
 /* Sending to a closed peer: -EPIPE, and no SIGPIPE (the harness left
  * SIGPIPE at its default, fatal disposition).
  */
@@ -2834,6 +2854,7 @@ static const struct test tests[] = {
 	{ "empty_ring_timeouts", t_empty_ring, 30 },
 	{ "zero_copy", t_zero_copy, 30 },
 	{ "eos", t_eos, 30 },
+	{ "uds_empty_message_ebadmsg", t_uds_empty_message, 30 },
 	{ "epipe_no_sigpipe", t_epipe, 30 },
 	{ "poll_in", t_poll, 30 },
 	{ "poll_out", t_poll_out, 30 },
