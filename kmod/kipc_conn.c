@@ -83,7 +83,7 @@ found:
 		goto out_unlock;
 	}
 	if (!u) {
-		u = kzalloc(sizeof(*u), GFP_KERNEL);
+		u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
 		if (!u) {
 			ret = -ENOMEM;
 			goto out_unlock;
@@ -160,6 +160,7 @@ static int kipc_conn_alloc_pages(struct kipc_conn *c)
 {
 	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NORETRY |
 			  __GFP_NOWARN;
+	int ret = -ENOMEM;
 	unsigned int i;
 
 	/* kvmalloc supports RETRY_MAYFAIL (no OOM killer), not NORETRY. */
@@ -168,8 +169,12 @@ static int kipc_conn_alloc_pages(struct kipc_conn *c)
 	if (!c->pages)
 		return -ENOMEM;
 	for (i = 0; i < c->nr_pages; i++) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;	/* dying: stop, and say why */
+			goto out_free_pages;
+		}
 		c->pages[i] = alloc_page(gfp);
-		if (!c->pages[i] || fatal_signal_pending(current))
+		if (!c->pages[i])
 			goto out_free_pages;
 		cond_resched();
 	}
@@ -177,7 +182,7 @@ static int kipc_conn_alloc_pages(struct kipc_conn *c)
 
 out_free_pages:
 	kipc_conn_free_pages(c);
-	return -ENOMEM;
+	return ret;
 }
 
 /* The page is zeroed; the layout is the uapi header's, shared with shm. */
@@ -264,7 +269,8 @@ static void kipc_side_init(struct kipc_conn *c, unsigned int s)
 /*
  * A new connection to @l for the calling client, charged to it. Returns
  * ERR_PTR(-EMFILE) (per-user limit), -ENOSPC (max_pinned_bytes), -ENOMEM
- * (RLIMIT_MEMLOCK, memory cgroup or no memory).
+ * (RLIMIT_MEMLOCK, memory cgroup or no memory), -EINTR (fatal signal
+ * while allocating).
  */
 struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features,
 				   wait_queue_head_t *client_wq)
@@ -563,7 +569,9 @@ void kipc_conns_show(struct seq_file *m)
 		seq_printf(m, " c2s_msgs=%llu s2c_msgs=%llu", msgs[0], msgs[1]);
 		seq_printf(m, " c2s_head=%u c2s_tail=%u s2c_head=%u s2c_tail=%u",
 			   head[0], tail[0], head[1], tail[1]);
-		seq_printf(m, " client_kicks=%llu server_kicks=%llu\n",
-			   kicks[0], kicks[1]);
+		/* NAME may have gone to a new listener, maybe another user's. */
+		seq_printf(m, " client_kicks=%llu server_kicks=%llu listener=%s\n",
+			   kicks[0], kicks[1],
+			   READ_ONCE(c->listener->dead) ? "closed" : "open");
 	}
 }

@@ -215,4 +215,42 @@ TEST(backlog_wait_holds_no_charge)
 	close(lfd);
 }
 
+/* The line of /proc/driver/kipc that starts with @prefix, or "". */
+static void proc_line(const char *prefix, char *out, size_t len)
+{
+	FILE *f = fopen(KT_PROC, "re");
+
+	out[0] = 0;
+	if (!f)
+		return;
+	while (fgets(out, (int)len, f))
+		if (!strncmp(out, prefix, strlen(prefix))) {
+			fclose(f);
+			return;
+		}
+	out[0] = 0;
+	fclose(f);
+}
+
+/* Item 8: a connection's NAME in /proc is flagged once its listener is
+ * gone, since the name may by then be another user's listener's.
+ */
+TEST(proc_flags_a_connection_whose_listener_closed)
+{
+	struct kipc_conn_info ci;
+	char prefix[64], line[1024];
+	struct kt_pair p;
+
+	ASSERT_EQ(0, kt_pair_open(&p, 0, 0));
+	ASSERT_EQ(0, kt_conn_info(p.cfd, &ci));
+	snprintf(prefix, sizeof(prefix), "conn %llu ",
+		 (unsigned long long)ci.conn_id);
+	proc_line(prefix, line, sizeof(line));
+	EXPECT_NE(NULL, strstr(line, " listener=open\n")) TH_LOG("%s", line);
+	kt_close(&p.lfd);
+	proc_line(prefix, line, sizeof(line));
+	EXPECT_NE(NULL, strstr(line, " listener=closed\n")) TH_LOG("%s", line);
+	kt_pair_close(&p);
+}
+
 TEST_HARNESS_MAIN
