@@ -83,7 +83,7 @@ found:
 		goto out_unlock;
 	}
 	if (!u) {
-		u = kzalloc(sizeof(*u), GFP_KERNEL);
+		u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
 		if (!u) {
 			ret = -ENOMEM;
 			goto out_unlock;
@@ -160,6 +160,7 @@ static int kipc_conn_alloc_pages(struct kipc_conn *c)
 {
 	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NORETRY |
 			  __GFP_NOWARN;
+	int ret = -ENOMEM;
 	unsigned int i;
 
 	/* kvmalloc supports RETRY_MAYFAIL (no OOM killer), not NORETRY. */
@@ -168,8 +169,12 @@ static int kipc_conn_alloc_pages(struct kipc_conn *c)
 	if (!c->pages)
 		return -ENOMEM;
 	for (i = 0; i < c->nr_pages; i++) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;	/* dying: stop, and say why */
+			goto out_free_pages;
+		}
 		c->pages[i] = alloc_page(gfp);
-		if (!c->pages[i] || fatal_signal_pending(current))
+		if (!c->pages[i])
 			goto out_free_pages;
 		cond_resched();
 	}
@@ -177,7 +182,7 @@ static int kipc_conn_alloc_pages(struct kipc_conn *c)
 
 out_free_pages:
 	kipc_conn_free_pages(c);
-	return -ENOMEM;
+	return ret;
 }
 
 /* The page is zeroed; the layout is the uapi header's, shared with shm. */
@@ -215,6 +220,15 @@ static void kipc_conn_signal_locked(struct kipc_conn *c, unsigned int to)
 		schedule_work(&side->evfd_work);
 }
 
+/* Wake side @to's pollers; under the lock, which keeps its wq alive. */
+static void kipc_conn_wake_locked(struct kipc_conn *c, unsigned int to,
+				  __poll_t mask)
+{
+	lockdep_assert_held(&c->lock);
+	if (c->side[to].wq)
+		wake_up_interruptible_poll(c->side[to].wq, mask);
+}
+
 static void kipc_conn_set_state_locked(struct kipc_conn *c, u32 bits)
 {
 	lockdep_assert_held(&c->lock);
@@ -249,16 +263,17 @@ static void kipc_side_init(struct kipc_conn *c, unsigned int s)
 	struct kipc_side *side = &c->side[s];
 
 	side->conn = c;
-	init_waitqueue_head(&side->wq);
 	INIT_WORK(&side->evfd_work, kipc_evfd_work);
 }
 
 /*
  * A new connection to @l for the calling client, charged to it. Returns
  * ERR_PTR(-EMFILE) (per-user limit), -ENOSPC (max_pinned_bytes), -ENOMEM
- * (RLIMIT_MEMLOCK, memory cgroup or no memory).
+ * (RLIMIT_MEMLOCK, memory cgroup or no memory), -EINTR (fatal signal
+ * while allocating).
  */
-struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features)
+struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features,
+				   wait_queue_head_t *client_wq)
 {
 	struct kipc_conn *c;
 	int ret;
@@ -277,6 +292,7 @@ struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features)
 	c->nr_pages = kipc_layout_map_bytes(PAGE_SIZE, c->ring_bytes) >> PAGE_SHIFT;
 	kipc_side_init(c, KIPC_SIDE_CLIENT);
 	kipc_side_init(c, KIPC_SIDE_SERVER);
+	c->side[KIPC_SIDE_CLIENT].wq = client_wq;
 
 	ret = kipc_conn_reserve(c);
 	if (ret)
@@ -291,6 +307,8 @@ struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features)
 	kipc_cred_init(&c->side[KIPC_SIDE_CLIENT].cred);
 	c->side[KIPC_SIDE_SERVER].cred = l->cred;
 	get_pid(l->cred.pid);
+	kref_get(&l->ref);
+	c->listener = l;
 
 	mutex_lock(&kipc_lock);
 	c->id = ++kipc_conns_total;
@@ -328,6 +346,7 @@ static void kipc_conn_release(struct kref *ref)
 	}
 	kipc_conn_uncharge_memlock(c);
 	kipc_conn_free_pages(c);
+	kipc_listener_put(c->listener);
 	kfree(c);
 }
 
@@ -336,9 +355,10 @@ void kipc_conn_put(struct kipc_conn *c)
 	kref_put(&c->ref, kipc_conn_release);
 }
 
-void kipc_conn_accepted(struct kipc_conn *c)
+void kipc_conn_accepted(struct kipc_conn *c, wait_queue_head_t *wq)
 {
 	spin_lock(&c->lock);
+	c->side[KIPC_SIDE_SERVER].wq = wq;
 	kipc_conn_set_state_locked(c, KIPC_STATE_ACCEPTED);
 	spin_unlock(&c->lock);
 }
@@ -358,13 +378,13 @@ void kipc_conn_side_gone(struct kipc_conn *c, unsigned int s)
 	kipc_conn_set_state_locked(c, kipc_gone_bit(s));
 	evfd = c->side[s].evfd;
 	c->side[s].evfd = NULL;
+	c->side[s].wq = NULL;		/* its endpoint is being freed */
 	kipc_conn_signal_locked(c, peer);
+	kipc_conn_wake_locked(c, peer, EPOLLHUP | EPOLLRDHUP | EPOLLIN |
+			      EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM);
 	spin_unlock(&c->lock);
 	if (evfd)
 		eventfd_ctx_put(evfd);
-	wake_up_interruptible_poll(&c->side[peer].wq,
-				   EPOLLHUP | EPOLLRDHUP | EPOLLIN | EPOLLRDNORM |
-				   EPOLLOUT | EPOLLWRNORM);
 }
 
 /*
@@ -384,9 +404,9 @@ int kipc_conn_kick(struct kipc_endpoint *ep)
 	c->side[ep->side].kicks++;
 	kipc_conn_sample_locked(c);
 	kipc_conn_signal_locked(c, peer);
+	kipc_conn_wake_locked(c, peer,
+			      EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM);
 	spin_unlock(&c->lock);
-	wake_up_interruptible_poll(&c->side[peer].wq,
-				   EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM);
 	return 0;
 }
 
@@ -470,8 +490,8 @@ static bool kipc_ring_used(const u32 *headp, const u32 *tailp, u32 size,
 	return true;
 }
 
-__poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
-			poll_table *wait)
+/* The caller waits on the endpoint's wq, which is the side's. */
+__poll_t kipc_conn_poll(struct kipc_endpoint *ep)
 {
 	struct kipc_conn *c = ep->conn;
 	unsigned int s = ep->side;
@@ -479,8 +499,6 @@ __poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
 	struct kipc_index_page *peer = kipc_index_page(c, 1 - s);
 	u32 used, size, need;
 	__poll_t mask = 0;
-
-	poll_wait(file, &c->side[s].wq, wait);
 
 	/* Receive ring 1 - s. */
 	size = c->ring_bytes[1 - s];
@@ -551,7 +569,9 @@ void kipc_conns_show(struct seq_file *m)
 		seq_printf(m, " c2s_msgs=%llu s2c_msgs=%llu", msgs[0], msgs[1]);
 		seq_printf(m, " c2s_head=%u c2s_tail=%u s2c_head=%u s2c_tail=%u",
 			   head[0], tail[0], head[1], tail[1]);
-		seq_printf(m, " client_kicks=%llu server_kicks=%llu\n",
-			   kicks[0], kicks[1]);
+		/* NAME may have gone to a new listener, maybe another user's. */
+		seq_printf(m, " client_kicks=%llu server_kicks=%llu listener=%s\n",
+			   kicks[0], kicks[1],
+			   READ_ONCE(c->listener->dead) ? "closed" : "open");
 	}
 }

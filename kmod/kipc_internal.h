@@ -14,11 +14,14 @@
  *  - struct kipc_conn is owned by the client endpoint, the server endpoint
  *    and the listener's accept queue while queued (kref); it holds the ring
  *    pages and every charge. Mappings hold the file, hence the endpoint.
+ *    A queued connection whose client is released leaves the queue at
+ *    once (kipc_listener_unqueue()), so nothing keeps a dead client's
+ *    charges. It holds a reference on its listener until it is freed.
  *
  * Locking, outermost first:
  *  kipc_lock (mutex)        name table, connection list, global counters,
  *                           per-user connection counts
- *  kipc_listener.lock       accept queue, nr_queued, dead
+ *  kipc_listener.lock       accept queue, nr_queued, nr_pending, dead
  *  kipc_conn.lock           state, eventfds, kicks, byte counters
  * kref_put() of a listener or connection is never called with any of them
  * held: the release of a connection takes kipc_lock.
@@ -84,18 +87,24 @@ struct kipc_listener {
 	kgid_t owner_gid;		/* fsgid at LISTEN */
 	struct kipc_cred cred;		/* the server's peer credentials */
 
-	spinlock_t lock;		/* the four fields below */
+	spinlock_t lock;		/* the five fields below */
 	struct list_head queue;		/* kipc_conn.qnode, oldest first */
 	u32 nr_queued;
+	u32 nr_pending;			/* slots held by connectors allocating */
 	bool dead;			/* its file was released */
-	wait_queue_head_t accept_wq;	/* ACCEPT and poll: queue non-empty */
+	wait_queue_head_t *accept_wq;	/* its endpoint's wq: ACCEPT and poll;
+					 * woken under lock while !dead
+					 */
 	wait_queue_head_t connect_wq;	/* CONNECT: backlog room or dead */
 };
 
 /* One end of a connection. */
 struct kipc_side {
 	struct kipc_conn *conn;
-	wait_queue_head_t wq;		/* this side's poll waiters */
+	wait_queue_head_t *wq;		/* its endpoint's poll waiters; NULL
+					 * before ACCEPT and once released;
+					 * conn->lock, woken under it
+					 */
 	struct eventfd_ctx *evfd;	/* signalled by the peer; conn->lock */
 	struct work_struct evfd_work;	/* eventfd_signal() from a safe context */
 	struct kipc_cred cred;
@@ -122,6 +131,7 @@ struct kipc_conn {
 	u64 msgs[2];			/* messages the producer says it sent */
 	struct kipc_side side[2];
 
+	struct kipc_listener *listener;	/* made to; a reference, for unqueue */
 	struct kipc_user *user;		/* per-user connection count */
 	struct user_struct *locked_user; /* charged locked_vm; NULL if none */
 };
@@ -149,6 +159,11 @@ struct kipc_ucmd {
 int kipc_ucmd_respond(struct kipc_ucmd *ucmd, size_t len);
 
 struct kipc_endpoint {
+	/* Every poll of the fd waits here, whatever its role, so a poll
+	 * armed before LISTEN/CONNECT (epoll and io_uring register once)
+	 * still hears what the fd does after it is bound.
+	 */
+	wait_queue_head_t wq;
 	atomic_t role;			/* enum kipc_role; release on bind */
 	unsigned int side;		/* KIPC_SIDE_* when a connection */
 	union {
@@ -178,6 +193,8 @@ static inline void kipc_endpoint_unclaim(struct kipc_endpoint *ep)
 static inline void kipc_endpoint_bind(struct kipc_endpoint *ep, int role)
 {
 	atomic_set_release(&ep->role, role);
+	/* Pollers armed while unbound look again, at the new role. */
+	wake_up_interruptible(&ep->wq);
 }
 
 static inline u32 kipc_gone_bit(unsigned int side)
@@ -203,24 +220,25 @@ u32 kipc_ring_default(void);
 int kipc_ioc_listen(struct kipc_ucmd *ucmd);
 int kipc_ioc_connect(struct kipc_ucmd *ucmd);
 int kipc_ioc_accept(struct kipc_ucmd *ucmd);
-__poll_t kipc_listener_poll(struct file *file, struct kipc_listener *l,
-			    poll_table *wait);
+__poll_t kipc_listener_poll(struct kipc_listener *l);
 void kipc_listener_close(struct kipc_listener *l);
+void kipc_listener_put(struct kipc_listener *l);
+void kipc_listener_unqueue(struct kipc_conn *c);
 void kipc_listeners_show(struct seq_file *m);
 void kipc_cred_init(struct kipc_cred *cred);
 void kipc_cred_to_peer(const struct kipc_cred *cred, struct kipc_peer *peer);
 
 /* kipc_conn.c */
-struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features);
+struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features,
+				   wait_queue_head_t *client_wq);
 void kipc_conn_put(struct kipc_conn *c);
-void kipc_conn_accepted(struct kipc_conn *c);
+void kipc_conn_accepted(struct kipc_conn *c, wait_queue_head_t *wq);
 void kipc_conn_side_gone(struct kipc_conn *c, unsigned int side);
 int kipc_conn_kick(struct kipc_endpoint *ep);
 int kipc_ioc_kick(struct kipc_ucmd *ucmd);
 int kipc_ioc_conn_info(struct kipc_ucmd *ucmd);
 int kipc_ioc_set_eventfd(struct kipc_ucmd *ucmd);
-__poll_t kipc_conn_poll(struct file *file, struct kipc_endpoint *ep,
-			poll_table *wait);
+__poll_t kipc_conn_poll(struct kipc_endpoint *ep);
 void kipc_conns_show(struct seq_file *m);
 struct page *kipc_conn_view_page(struct kipc_conn *c, unsigned int side,
 				 bool own_view, unsigned long index);

@@ -84,7 +84,7 @@ static void kipc_listener_release(struct kref *ref)
 	kfree(l);
 }
 
-static void kipc_listener_put(struct kipc_listener *l)
+void kipc_listener_put(struct kipc_listener *l)
 {
 	kref_put(&l->ref, kipc_listener_release);
 }
@@ -138,7 +138,7 @@ int kipc_ioc_listen(struct kipc_ucmd *ucmd)
 	kipc_cred_init(&l->cred);
 	spin_lock_init(&l->lock);
 	INIT_LIST_HEAD(&l->queue);
-	init_waitqueue_head(&l->accept_wq);
+	l->accept_wq = &ep->wq;
 	init_waitqueue_head(&l->connect_wq);
 
 	mutex_lock(&kipc_lock);
@@ -188,12 +188,16 @@ static int kipc_may_connect(const struct kipc_listener *l)
 
 static bool kipc_listener_room(struct kipc_listener *l)
 {
-	return READ_ONCE(l->dead) || READ_ONCE(l->nr_queued) < l->backlog;
+	return READ_ONCE(l->dead) ||
+	       READ_ONCE(l->nr_queued) + READ_ONCE(l->nr_pending) < l->backlog;
 }
 
-/* Queue @c for ACCEPT; the queue takes its own reference. */
-static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c,
-				 bool nonblock)
+/*
+ * Wait for backlog room and hold a slot of it (nr_pending) for a
+ * connection not yet made. The wait comes before anything is allocated or
+ * charged, so a connector blocked on a full backlog holds no ring memory.
+ */
+static int kipc_listener_reserve_slot(struct kipc_listener *l, bool nonblock)
 {
 	int ret;
 
@@ -203,10 +207,8 @@ static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c,
 			ret = -ECONNREFUSED;
 			break;
 		}
-		if (l->nr_queued < l->backlog) {
-			kref_get(&c->ref);
-			list_add_tail(&c->qnode, &l->queue);
-			WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+		if (l->nr_queued + l->nr_pending < l->backlog) {
+			WRITE_ONCE(l->nr_pending, l->nr_pending + 1);
 			ret = 0;
 			break;
 		}
@@ -221,8 +223,37 @@ static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c,
 		spin_lock(&l->lock);
 	}
 	spin_unlock(&l->lock);
-	if (!ret)
-		wake_up_interruptible_poll(&l->accept_wq, EPOLLIN | EPOLLRDNORM);
+	return ret;
+}
+
+static void kipc_listener_unreserve_slot(struct kipc_listener *l)
+{
+	spin_lock(&l->lock);
+	WRITE_ONCE(l->nr_pending, l->nr_pending - 1);
+	spin_unlock(&l->lock);
+	wake_up_interruptible(&l->connect_wq);
+}
+
+/*
+ * Queue @c for ACCEPT in the slot reserved for it; the queue takes its own
+ * reference. ECONNREFUSED if the listener closed meanwhile.
+ */
+static int kipc_listener_enqueue(struct kipc_listener *l, struct kipc_conn *c)
+{
+	int ret = 0;
+
+	spin_lock(&l->lock);
+	WRITE_ONCE(l->nr_pending, l->nr_pending - 1);
+	if (l->dead) {
+		ret = -ECONNREFUSED;
+	} else {
+		kref_get(&c->ref);
+		list_add_tail(&c->qnode, &l->queue);
+		WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+		/* Under the lock: once dead, the endpoint may be freed. */
+		wake_up_interruptible_poll(l->accept_wq, EPOLLIN | EPOLLRDNORM);
+	}
+	spin_unlock(&l->lock);
 	return ret;
 }
 
@@ -254,24 +285,16 @@ int kipc_ioc_connect(struct kipc_ucmd *ucmd)
 	if (ret)
 		goto out_unclaim;
 
-	/* Cheap early answers before allocating and charging the rings; the
-	 * authoritative checks are in kipc_listener_enqueue().
-	 */
-	spin_lock(&l->lock);
-	if (l->dead)
-		ret = -ECONNREFUSED;
-	else if (nonblock && l->nr_queued >= l->backlog)
-		ret = -EAGAIN;
-	spin_unlock(&l->lock);
+	ret = kipc_listener_reserve_slot(l, nonblock);
 	if (ret)
 		goto out_put_listener;
-
-	c = kipc_conn_create(l, arg->features);
+	c = kipc_conn_create(l, arg->features, &ep->wq);
 	if (IS_ERR(c)) {
 		ret = PTR_ERR(c);
+		kipc_listener_unreserve_slot(l);
 		goto out_put_listener;
 	}
-	ret = kipc_listener_enqueue(l, c, nonblock);
+	ret = kipc_listener_enqueue(l, c);
 	if (ret)
 		goto out_put_conn;
 	kipc_listener_put(l);
@@ -290,7 +313,11 @@ out_unclaim:
 	return ret;
 }
 
-/* Take the oldest queued connection and its queue reference. */
+/*
+ * Take the oldest queued connection and its queue reference. Its backlog
+ * slot stays held (nr_pending) until ACCEPT commits or requeues, so a
+ * requeue never overfills the backlog.
+ */
 static struct kipc_conn *kipc_listener_dequeue(struct kipc_listener *l,
 					       bool nonblock)
 {
@@ -301,7 +328,7 @@ static struct kipc_conn *kipc_listener_dequeue(struct kipc_listener *l,
 		spin_unlock(&l->lock);
 		if (nonblock)
 			return ERR_PTR(-EAGAIN);
-		if (wait_event_interruptible(l->accept_wq,
+		if (wait_event_interruptible(*l->accept_wq,
 					     READ_ONCE(l->nr_queued)))
 			return ERR_PTR(-EINTR);
 		spin_lock(&l->lock);
@@ -309,21 +336,60 @@ static struct kipc_conn *kipc_listener_dequeue(struct kipc_listener *l,
 	c = list_first_entry(&l->queue, struct kipc_conn, qnode);
 	list_del_init(&c->qnode);
 	WRITE_ONCE(l->nr_queued, l->nr_queued - 1);
+	WRITE_ONCE(l->nr_pending, l->nr_pending + 1);
 	spin_unlock(&l->lock);
-	wake_up_interruptible(&l->connect_wq);
 	return c;
 }
 
-/* Undo kipc_listener_dequeue(): back at the head, with its reference. The
- * listener cannot die meanwhile: the caller is in an ioctl on it.
+/* Undo kipc_listener_dequeue(): back at the head, with its reference and
+ * its slot. The listener cannot die meanwhile: the caller is in an ioctl
+ * on it. A client released since the dequeue found it off the queue and
+ * left it to us (kipc_listener_unqueue() runs after CLIENT_GONE is set):
+ * it is dropped and its slot freed.
  */
 static void kipc_listener_requeue(struct kipc_listener *l, struct kipc_conn *c)
 {
+	bool gone;
+
 	spin_lock(&l->lock);
-	list_add(&c->qnode, &l->queue);
-	WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+	WRITE_ONCE(l->nr_pending, l->nr_pending - 1);
+	gone = READ_ONCE(c->state) & KIPC_STATE_CLIENT_GONE;
+	if (!gone) {
+		list_add(&c->qnode, &l->queue);
+		WRITE_ONCE(l->nr_queued, l->nr_queued + 1);
+		wake_up_interruptible_poll(l->accept_wq, EPOLLIN | EPOLLRDNORM);
+	}
 	spin_unlock(&l->lock);
-	wake_up_interruptible_poll(&l->accept_wq, EPOLLIN | EPOLLRDNORM);
+	if (gone) {
+		wake_up_interruptible(&l->connect_wq);
+		kipc_conn_put(c);
+	}
+}
+
+/*
+ * The client of @c was released. If @c is still queued, no server will
+ * ever read it: take it off the queue and drop the queue's reference, so
+ * that its pages and every charge go now rather than when the listener
+ * closes (a never-accepting listener would otherwise hold a dead client's
+ * memlock and connection slots: issue 8, item 1). The caller has set
+ * KIPC_STATE_CLIENT_GONE and holds its own reference.
+ */
+void kipc_listener_unqueue(struct kipc_conn *c)
+{
+	struct kipc_listener *l = c->listener;
+	bool queued;
+
+	spin_lock(&l->lock);
+	queued = !list_empty(&c->qnode);
+	if (queued) {
+		list_del_init(&c->qnode);
+		WRITE_ONCE(l->nr_queued, l->nr_queued - 1);
+	}
+	spin_unlock(&l->lock);
+	if (!queued)
+		return;
+	wake_up_interruptible(&l->connect_wq);
+	kipc_conn_put(c);
 }
 
 int kipc_ioc_accept(struct kipc_ucmd *ucmd)
@@ -362,8 +428,7 @@ int kipc_ioc_accept(struct kipc_ucmd *ucmd)
 	}
 
 	/* Probe the output before taking a connection off the queue, so that
-	 * a bad pointer fails here rather than after dequeueing (where the
-	 * requeue below could briefly overfill the backlog).
+	 * a bad pointer fails here rather than after dequeueing.
 	 */
 	ret = kipc_ucmd_respond(ucmd, sizeof(*arg));
 	if (ret)
@@ -381,10 +446,11 @@ int kipc_ioc_accept(struct kipc_ucmd *ucmd)
 		goto out_fput;
 	}
 
+	kipc_listener_unreserve_slot(l);	/* the slot the dequeue held */
 	sep->conn = c;		/* the queue's reference */
 	sep->side = KIPC_SIDE_SERVER;
 	kipc_endpoint_bind(sep, KIPC_ROLE_CONN);
-	kipc_conn_accepted(c);
+	kipc_conn_accepted(c, &sep->wq);
 	fd_install(fd, sfile);
 	return 0;
 
@@ -395,10 +461,9 @@ out_put_fd:
 	return ret;
 }
 
-__poll_t kipc_listener_poll(struct file *file, struct kipc_listener *l,
-			    poll_table *wait)
+/* The caller waits on the endpoint's wq, which is l->accept_wq. */
+__poll_t kipc_listener_poll(struct kipc_listener *l)
 {
-	poll_wait(file, &l->accept_wq, wait);
 	return READ_ONCE(l->nr_queued) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
@@ -408,26 +473,30 @@ __poll_t kipc_listener_poll(struct file *file, struct kipc_listener *l,
  */
 void kipc_listener_close(struct kipc_listener *l)
 {
-	struct kipc_conn *c, *tmp;
-	LIST_HEAD(orphans);
+	struct kipc_conn *c;
 
 	mutex_lock(&kipc_lock);
 	hash_del(&l->hnode);
 	kipc_nr_listeners--;
 	mutex_unlock(&kipc_lock);
 
+	/* One at a time, each off the queue under the lock, so a client
+	 * released meanwhile (kipc_listener_unqueue()) finds it either still
+	 * queued or gone, never on a list of ours.
+	 */
 	spin_lock(&l->lock);
 	WRITE_ONCE(l->dead, true);
-	list_splice_init(&l->queue, &orphans);
-	WRITE_ONCE(l->nr_queued, 0);
-	spin_unlock(&l->lock);
-	wake_up_interruptible_all(&l->connect_wq);
-
-	list_for_each_entry_safe(c, tmp, &orphans, qnode) {
+	while (!list_empty(&l->queue)) {
+		c = list_first_entry(&l->queue, struct kipc_conn, qnode);
 		list_del_init(&c->qnode);
+		WRITE_ONCE(l->nr_queued, l->nr_queued - 1);
+		spin_unlock(&l->lock);
 		kipc_conn_side_gone(c, KIPC_SIDE_SERVER);
 		kipc_conn_put(c);
+		spin_lock(&l->lock);
 	}
+	spin_unlock(&l->lock);
+	wake_up_interruptible_all(&l->connect_wq);
 	kipc_listener_put(l);
 }
 

@@ -118,8 +118,10 @@ struct kipc_endpoint *kipc_endpoint_alloc(void)
 	struct kipc_endpoint *ep;
 
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
-	if (ep)
-		atomic_set(&ep->role, KIPC_ROLE_UNBOUND);
+	if (!ep)
+		return NULL;
+	init_waitqueue_head(&ep->wq);
+	atomic_set(&ep->role, KIPC_ROLE_UNBOUND);
 	return ep;
 }
 
@@ -277,14 +279,16 @@ static __poll_t kipc_poll(struct file *file, poll_table *wait)
 {
 	struct kipc_endpoint *ep = file->private_data;
 
+	/* Before the role is read: binding wakes ep->wq after setting it. */
+	poll_wait(file, &ep->wq, wait);
 	switch (kipc_endpoint_role(ep)) {
 	case KIPC_ROLE_LISTENER:
-		return kipc_listener_poll(file, ep->listener, wait);
+		return kipc_listener_poll(ep->listener);
 	case KIPC_ROLE_CONN:
-		return kipc_conn_poll(file, ep, wait);
+		return kipc_conn_poll(ep);
 	default:
-		/* Nothing to wait for on an unbound fd. */
-		return EPOLLERR;
+		/* Nothing yet; LISTEN or CONNECT will wake the waiters. */
+		return 0;
 	}
 }
 
@@ -310,6 +314,8 @@ static int kipc_release(struct inode *inode, struct file *file)
 		break;
 	case KIPC_ROLE_CONN:
 		kipc_conn_side_gone(ep->conn, ep->side);
+		if (ep->side == KIPC_SIDE_CLIENT)
+			kipc_listener_unqueue(ep->conn);
 		kipc_conn_put(ep->conn);
 		break;
 	default:

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -101,6 +102,26 @@ static ssize_t uds_xmit(struct kipc_conn *c, const void *buf, size_t len,
 	}
 }
 
+/*
+ * recvmsg() gave 0: end-of-stream or a zero-length message, which a
+ * SOCK_SEQPACKET socket cannot tell apart. libkipc never sends an empty
+ * message, so it is end-of-stream only when the peer has hung up and
+ * nothing more is queued; anything else is a peer breaking the protocol
+ * (-EBADMSG, for good), never a fake end-of-stream.
+ */
+static ssize_t uds_rx_zero(struct kipc_conn *c)
+{
+	struct pollfd pf = { .fd = c->fd, .events = POLLRDHUP };
+	int queued = 0;
+
+	if (poll(&pf, 1, 0) == 1 && pf.revents & (POLLRDHUP | POLLHUP) &&
+	    !ioctl(c->fd, FIONREAD, &queued) && !queued) {
+		kipc__set_gone(c);
+		return 0;
+	}
+	return kipc__broken(c, -EBADMSG);
+}
+
 /* One message into @iov; 0 at end-of-stream. Sets *trunc if it did not fit. */
 static ssize_t uds_rx(struct kipc_conn *c, struct iovec *iov, int cnt,
 		      unsigned int flags, int timeout_ms, bool *trunc)
@@ -122,10 +143,8 @@ static ssize_t uds_rx(struct kipc_conn *c, struct iovec *iov, int cnt,
 			return n;
 		}
 		ret = n ? -errno : 0;
-		if (!ret) {
-			kipc__set_gone(c);
-			return 0;
-		}
+		if (!ret)
+			return uds_rx_zero(c);
 		/* The peer closed with messages from us unread: the socket's
 		 * error comes first, ahead of the messages it had sent us,
 		 * and reading it clears it. End-of-stream is the 0 after

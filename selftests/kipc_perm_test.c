@@ -170,11 +170,12 @@ TEST_F(perm, group_write_admits_primary_and_supplementary_members)
  */
 TEST_F(perm, peer_credentials_of_two_other_users)
 {
-	int ready[2], done[2];
+	int ready[2], done[2], accepted[2];
 	pid_t srv, cli;
 
 	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(done, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(accepted, O_CLOEXEC));
 	srv = kt_fork();
 	ASSERT_LE(0, srv);
 	if (srv == 0) {
@@ -191,6 +192,7 @@ TEST_F(perm, peer_credentials_of_two_other_users)
 		sfd = kt_accept(lfd, 0, &peer);
 		if (sfd < 0)
 			_exit(-sfd);
+		kt_post(accepted[1], 'A');
 		/* The client's pid comes through the pipe. */
 		if (read(done[0], pidbuf, sizeof(pidbuf)) <= 0)
 			_exit(KT_X_CHECK);
@@ -216,6 +218,9 @@ TEST_F(perm, peer_credentials_of_two_other_users)
 		if (ci.peer.pid != srv || ci.peer.uid != KT_UID_A ||
 		    ci.peer.gid != KT_GID_A)
 			_exit(KT_X_CHECK + 1);
+		/* Alive until accepted: a dead client's connection is dropped. */
+		if (kt_expect(accepted[0], kt_wait_ms()) != 'A')
+			_exit(KT_X_CHECK + 2);
 		_exit(0);
 	}
 	EXPECT_EQ(0, kt_wait_exit(cli, kt_wait_ms()));

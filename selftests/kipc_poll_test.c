@@ -79,13 +79,89 @@ TEST_F(poll, fresh_connection_writable_not_readable)
 	EXPECT_EQ(POLLOUT, kt_poll1(self->p.sfd, KT_RW, 0));
 }
 
-TEST(unbound_fd_polls_error)
+/* Nothing to report yet, but the poll waits (issue 8, item 7). */
+TEST(unbound_fd_polls_nothing)
 {
 	int fd = kt_open();
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(POLLERR, kt_poll1(fd, KT_RW, 0));
+	EXPECT_EQ(0, kt_poll1(fd, KT_RW, 0));
 	close(fd);
+}
+
+/* epoll registers its wait once, at EPOLL_CTL_ADD: one added before
+ * LISTEN must still hear the first connection, and later ones.
+ */
+TEST(epoll_armed_before_listen_wakes_on_connect)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	char name[KIPC_NAME_MAX];
+	int fd = kt_open(), ep, cfd[2], i;
+
+	ASSERT_LE(0, fd);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	kt_name(name, "early-ep");
+	ASSERT_EQ(0, kt_listen(fd, name, 0600, 0, 0, 0));
+	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	for (i = 0; i < 2; i++) {
+		cfd[i] = kt_new_client(name, 0);
+		ASSERT_LE(0, cfd[i]);
+		EXPECT_EQ(1, epoll_wait(ep, &ev, 1, kt_wait_ms()));
+		EXPECT_EQ(EPOLLIN, ev.events);
+		close(kt_accept(fd, KIPC_ACCEPT_NONBLOCK, NULL));
+		EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+		close(cfd[i]);
+	}
+	close(ep);
+	close(fd);
+}
+
+static int bg_epoll_wait(struct kt_bg *bg)
+{
+	struct epoll_event ev;
+	int n = epoll_wait(bg->fd, &ev, 1, bg->timeout_ms);
+
+	return n == 1 ? (int)ev.events : n < 0 ? -errno : 0;
+}
+
+/* An epoll armed on a client fd before CONNECT hears the server's kick. */
+TEST(epoll_armed_before_connect_wakes_on_peer_kick)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	struct kt_bg bg = { .fn = bg_epoll_wait, .timeout_ms = kt_wait_ms() };
+	char name[KIPC_NAME_MAX];
+	struct kt_end c, s;
+	int lfd, cfd, sfd, rev;
+
+	kt_name(name, "early-cl");
+	lfd = kt_new_listener(name, 0600, 0, 0, 0);
+	ASSERT_LE(0, lfd);
+	cfd = kt_open();
+	ASSERT_LE(0, cfd);
+	bg.fd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, bg.fd);
+	ASSERT_EQ(0, epoll_ctl(bg.fd, EPOLL_CTL_ADD, cfd, &ev));
+	ASSERT_EQ(0, kt_connect(cfd, name, 0));
+	/* The bind itself woke it: nothing readable, so nothing reported. */
+	EXPECT_EQ(0, epoll_wait(bg.fd, &ev, 1, 0));
+	sfd = kt_accept(lfd, KIPC_ACCEPT_NONBLOCK, NULL);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, kt_end_map(&c, cfd));
+	ASSERT_EQ(0, kt_end_map(&s, sfd));
+	ASSERT_EQ(0, kt_bg_start(&bg));
+	ASSERT_EQ(0, publish_one(&s, 10));
+	ASSERT_EQ(0, kt_kick(sfd));
+	rev = kt_bg_join(&bg, kt_wait_ms() + 1000);
+	EXPECT_TRUE(rev > 0 && (rev & EPOLLIN)) TH_LOG("events %d", rev);
+	kt_end_unmap(&c);
+	kt_end_unmap(&s);
+	close(bg.fd);
+	close(sfd);
+	close(cfd);
+	close(lfd);
 }
 
 TEST_F(poll, pollin_only_while_rx_ring_holds_data)
@@ -488,6 +564,34 @@ TEST_F(poll, uring_poll_add_on_listener_completes_on_connect)
 	EXPECT_EQ(POLLIN, uring_wait(&ring, kt_wait_ms(), NULL, NULL) & KT_RW);
 	io_uring_queue_exit(&ring);
 	close(cfd);
+}
+
+/* io_uring's POLL_ADD also waits on what it found at arming time. */
+TEST(uring_poll_add_armed_before_listen_completes_on_connect)
+{
+	char name[KIPC_NAME_MAX];
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	int fd, cfd;
+
+	if (uring_setup(_metadata, &ring))
+		return;
+	fd = kt_open();
+	ASSERT_LE(0, fd);
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_poll_add(sqe, fd, POLLIN);
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	EXPECT_EQ(-EAGAIN, io_uring_peek_cqe(&ring, &cqe));
+	kt_name(name, "early-ur");
+	ASSERT_EQ(0, kt_listen(fd, name, 0600, 0, 0, 0));
+	EXPECT_EQ(-EAGAIN, io_uring_peek_cqe(&ring, &cqe));
+	cfd = kt_new_client(name, 0);
+	ASSERT_LE(0, cfd);
+	EXPECT_EQ(POLLIN, uring_wait(&ring, kt_wait_ms(), NULL, NULL) & KT_RW);
+	io_uring_queue_exit(&ring);
+	close(cfd);
+	close(fd);
 }
 
 TEST_F(poll, uring_poll_add_completes_on_peer_death)

@@ -681,16 +681,27 @@ static void t_zero_copy(void)
 	pair_close(&p);
 }
 
+/* The sender of t_eos and the pipe it waits on until it is accepted (on
+ * dev a client gone before ACCEPT takes its connection with it).
+ */
+struct eos_arg {
+	struct name_arg na;
+	int accepted;
+};
+
 static void eos_child(void *a)
 {
-	struct name_arg *na = a;
+	struct eos_arg *ea = a;
+	struct name_arg *na = &ea->na;
 	struct kipc_conn *c = connect_retry(na->name, NULL, T_MS);
+	struct pollfd pf = { .fd = ea->accepted, .events = POLLIN };
 	long i;
 
 	for (i = 0; i < na->n; i++)
 		CHECK_EQ(kipc_send_timeout(c, &i, sizeof(i),
 					   i >= na->n - 3 ? KIPC_MORE : 0, T_MS),
 			 (long)sizeof(i));
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
 	/* The last three are only committed: close publishes them. */
 	kipc_close(c);
 }
@@ -698,19 +709,25 @@ static void eos_child(void *a)
 static void t_eos(void)
 {
 	struct kipc_listener *l;
-	struct name_arg na = { .n = 100 };
+	struct eos_arg ea = { .na = { .n = 100 } };
+	struct name_arg *na = &ea.na;
 	struct kipc_conn *s;
 	const void *q;
 	long i, v;
 	pid_t child;
-	int k;
+	int k, accepted[2];
 
-	snprintf(na.name, sizeof(na.name), "%s", new_name());
-	CHECK_OK(kipc_listen(na.name, NULL, &l));
-	child = spawn(eos_child, &na);
+	CHECK_OK(pipe2(accepted, O_CLOEXEC));
+	ea.accepted = accepted[0];
+	snprintf(na->name, sizeof(na->name), "%s", new_name());
+	CHECK_OK(kipc_listen(na->name, NULL, &l));
+	child = spawn(eos_child, &ea);
 	s = accept_one(l, T_MS);
+	CHECK_EQ(write(accepted[1], "a", 1), 1);
 	CHECK_EQ(reap(child, T_MS), 0);		/* gone before we read */
-	for (i = 0; i < na.n; i++) {
+	close(accepted[0]);
+	close(accepted[1]);
+	for (i = 0; i < na->n; i++) {
 		CHECK_EQ(kipc_recv_timeout(s, &v, sizeof(v), 0, T_MS),
 			 (long)sizeof(v));
 		CHECK_EQ(v, i);
@@ -728,6 +745,26 @@ static void t_eos(void)
 	CHECK_EQ(v, -EPIPE);
 	kipc_close(s);
 	kipc_listener_close(l);
+}
+
+/* Issue 8, item 10: a uds peer's zero-length message is a protocol
+ * violation, not an end-of-stream while the peer lives.
+ */
+static void t_uds_empty_message(void)
+{
+	char buf[16];
+	struct pair p;
+
+	pair_open(&p, NULL, NULL);
+	if (kipc_transport(p.c) != KIPC_TRANSPORT_UDS) {
+		pair_close(&p);
+		skip("a uds test: run with KIPC_TRANSPORT=uds");
+	}
+	CHECK_EQ(send(kipc_fd(p.c), "", 0, MSG_NOSIGNAL), 0);
+	CHECK_EQ(kipc_send(p.c, "hello", 5, 0), 5);
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, T_MS), -EBADMSG);
+	CHECK_EQ(kipc_recv_timeout(p.s, buf, sizeof(buf), 0, T_MS), -EBADMSG);
+	pair_close(&p);
 }
 
 /* Sending to a closed peer: -EPIPE, and no SIGPIPE (the harness left
@@ -2834,6 +2871,7 @@ static const struct test tests[] = {
 	{ "empty_ring_timeouts", t_empty_ring, 30 },
 	{ "zero_copy", t_zero_copy, 30 },
 	{ "eos", t_eos, 30 },
+	{ "uds_empty_message_ebadmsg", t_uds_empty_message, 30 },
 	{ "epipe_no_sigpipe", t_epipe, 30 },
 	{ "poll_in", t_poll, 30 },
 	{ "poll_out", t_poll_out, 30 },

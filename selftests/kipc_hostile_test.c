@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc against hostile local users (issue 8): one user must not be able to
+ * make another pay for memory, connection slots or backlog room it cannot
+ * get back, nor to make a well-behaved waiter miss its wake-up.
+ *
+ * Needs root to switch identities; the unprivileged work happens in
+ * children that drop to other uids. The global counters of
+ * /proc/driver/kipc are read as the "charges": every test here runs alone,
+ * so what they show is this test's.
+ */
+#include <sys/resource.h>
+#include <liburing.h>
+
+#include "kipc_test.h"
+
+#define KT_UID_LISTENER	1001
+#define KT_UID_VICTIM	1002
+
+/* Child exit codes besides an errno. */
+#define KT_X_BECOME	200
+#define KT_X_OPEN	201
+#define KT_X_URING	202
+#define KT_X_PIPE	203
+
+#define KT_MEMLOCK	(8u << 20)	/* the victim's RLIMIT_MEMLOCK */
+
+static void require_root(struct __test_metadata *_metadata)
+{
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch uids");
+}
+
+/* Become @uid with a memlock limit of KT_MEMLOCK, set while still root. */
+static int become_limited(uid_t uid)
+{
+	struct rlimit rl = { KT_MEMLOCK, KT_MEMLOCK };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		return -errno;
+	return kt_become(uid, uid, 0, NULL);
+}
+
+/*
+ * A listener owned by KT_UID_LISTENER, mode 0666, in a child that never
+ * accepts: it posts 'r' on @ready and holds the listener until @hold[1]
+ * is closed or written. Returns the child's pid.
+ */
+static pid_t start_idle_listener(const char *name, uint32_t ring,
+				 uint32_t backlog, int ready, int hold[2])
+{
+	pid_t pid = kt_fork();
+
+	if (pid)
+		return pid;
+	close(hold[1]);
+	if (kt_become(KT_UID_LISTENER, KT_UID_LISTENER, 0, NULL))
+		_exit(KT_X_BECOME);
+	if (kt_new_listener(name, 0666, ring, ring, backlog) < 0)
+		_exit(KT_X_OPEN);
+	if (kt_post(ready, 'r'))
+		_exit(KT_X_PIPE);
+	kt_expect(hold[0], kt_wait_ms() * 60);
+	_exit(0);
+}
+
+static long long counter(const char *key)
+{
+	long long v = -1;
+
+	return kt_counter(key, &v) ? -1 : v;
+}
+
+/* A fresh victim process with no kipc fd: connect, then register 4 MiB of
+ * io_uring fixed buffers (io_uring charges the same user->locked_vm).
+ */
+static int victim_connect_and_register(const char *name)
+{
+	struct io_uring ring;
+	struct iovec iov;
+	pid_t pid = kt_fork();
+	int fd, ret;
+
+	if (pid < 0)
+		return pid;
+	if (pid)
+		return kt_wait_exit(pid, kt_wait_ms());
+	if (become_limited(KT_UID_VICTIM))
+		_exit(KT_X_BECOME);
+	fd = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	if (fd < 0)
+		_exit(-fd);
+	close(fd);
+	iov.iov_len = 4u << 20;
+	iov.iov_base = mmap(NULL, iov.iov_len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (iov.iov_base == MAP_FAILED)
+		_exit(KT_X_URING);
+	if (io_uring_queue_init(4, &ring, 0))
+		_exit(KT_X_URING);
+	ret = io_uring_register_buffers(&ring, &iov, 1);
+	_exit(ret ? -ret : 0);
+}
+
+/*
+ * Item 1: a queued connection whose client is gone is freed at once.
+ * 1,000 rounds of connect-and-exit by the victim against another user's
+ * listener that never accepts; after each round the victim's charges are
+ * back to zero, and a fresh victim process can still connect and register
+ * io_uring buffers within its memlock limit.
+ */
+TEST(dead_client_charges_freed_before_accept)
+{
+	char name[KIPC_NAME_MAX];
+	int ready[2], hold[2], i, rounds;
+	long long conns, pages;
+	pid_t lpid;
+
+	require_root(_metadata);
+	rounds = (int)kt_env_u64("KIPC_TEST_DOS_ROUNDS", 1000);
+	kt_name(name, "dos");
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(hold, O_CLOEXEC));
+	lpid = start_idle_listener(name, 1u << 20, 0, ready[1], hold);
+	ASSERT_LT(0, lpid);
+	ASSERT_EQ('r', kt_expect(ready[0], kt_wait_ms()));
+
+	for (i = 0; i < rounds; i++) {
+		pid_t pid = kt_fork();
+		int fd;
+
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			if (become_limited(KT_UID_VICTIM))
+				_exit(KT_X_BECOME);
+			fd = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+			_exit(fd < 0 ? -fd : 0);
+		}
+		fd = kt_wait_exit(pid, kt_wait_ms());
+		conns = counter("connections");
+		pages = counter("pinned_pages");
+		if (fd || conns || pages) {
+			/* Not ASSERT: the listener child is released below. */
+			EXPECT_EQ(0, fd);
+			EXPECT_EQ(0, conns);
+			EXPECT_EQ(0, pages);
+			TH_LOG("round %d", i);
+			break;
+		}
+	}
+	EXPECT_EQ(0, victim_connect_and_register(name));
+	EXPECT_EQ(0, counter("connections"));
+
+	close(hold[1]);
+	EXPECT_EQ(0, kt_wait_exit(lpid, kt_wait_ms()));
+	close(hold[0]);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+/* A client that dies while its connection is queued leaves no slot taken:
+ * the listener's backlog has room again for the next connector.
+ */
+TEST(dead_client_frees_its_backlog_slot)
+{
+	char name[KIPC_NAME_MAX];
+	int lfd, cfd, i;
+
+	kt_name(name, "slot");
+	lfd = kt_new_listener(name, 0600, 0, 0, 1);
+	ASSERT_LE(0, lfd);
+	for (i = 0; i < 3; i++) {
+		cfd = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+		ASSERT_LE(0, cfd) TH_LOG("connect %d: %d", i, cfd);
+		close(cfd);
+	}
+	EXPECT_EQ(-EAGAIN, kt_accept(lfd, KIPC_ACCEPT_NONBLOCK, NULL));
+	EXPECT_EQ(0, counter("connections"));
+	close(lfd);
+}
+
+/*
+ * Item 3: a CONNECT blocked on a full backlog has allocated and charged
+ * nothing yet; it pays only once it has a slot.
+ */
+TEST(backlog_wait_holds_no_charge)
+{
+	char name[KIPC_NAME_MAX];
+	long long pages_one;
+	struct kt_bg bg = { .fn = kt_bg_connect, .arg = name };
+	int lfd, c1, sfd, ret;
+
+	kt_name(name, "wait");
+	lfd = kt_new_listener(name, 0600, 1u << 20, 1u << 20, 1);
+	ASSERT_LE(0, lfd);
+	c1 = kt_new_client(name, 0);
+	ASSERT_LE(0, c1);
+	pages_one = counter("pinned_pages");
+	ASSERT_LT(0, pages_one);
+	bg.fd = kt_open();
+	ASSERT_LE(0, bg.fd);
+	ASSERT_EQ(0, kt_bg_start(&bg));
+	/* Asleep in CONNECT, waiting for room: one connection's worth. */
+	EXPECT_EQ(1, counter("connections"));
+	EXPECT_EQ(pages_one, counter("pinned_pages"));
+
+	sfd = kt_accept(lfd, KIPC_ACCEPT_NONBLOCK, NULL);
+	ASSERT_LE(0, sfd);
+	ret = kt_bg_join(&bg, kt_wait_ms());
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(2, counter("connections"));
+	close(bg.fd);
+	close(sfd);
+	close(c1);
+	close(lfd);
+}
+
+/* The line of /proc/driver/kipc that starts with @prefix, or "". */
+static void proc_line(const char *prefix, char *out, size_t len)
+{
+	FILE *f = fopen(KT_PROC, "re");
+
+	out[0] = 0;
+	if (!f)
+		return;
+	while (fgets(out, (int)len, f))
+		if (!strncmp(out, prefix, strlen(prefix))) {
+			fclose(f);
+			return;
+		}
+	out[0] = 0;
+	fclose(f);
+}
+
+/* Item 8: a connection's NAME in /proc is flagged once its listener is
+ * gone, since the name may by then be another user's listener's.
+ */
+TEST(proc_flags_a_connection_whose_listener_closed)
+{
+	struct kipc_conn_info ci;
+	char prefix[64], line[1024];
+	struct kt_pair p;
+
+	ASSERT_EQ(0, kt_pair_open(&p, 0, 0));
+	ASSERT_EQ(0, kt_conn_info(p.cfd, &ci));
+	snprintf(prefix, sizeof(prefix), "conn %llu ",
+		 (unsigned long long)ci.conn_id);
+	proc_line(prefix, line, sizeof(line));
+	EXPECT_NE(NULL, strstr(line, " listener=open\n")) TH_LOG("%s", line);
+	kt_close(&p.lfd);
+	proc_line(prefix, line, sizeof(line));
+	EXPECT_NE(NULL, strstr(line, " listener=closed\n")) TH_LOG("%s", line);
+	kt_pair_close(&p);
+}
+
+TEST_HARNESS_MAIN
