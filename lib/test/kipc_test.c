@@ -2069,6 +2069,10 @@ static void perm_child(void *a)
 		     pa->want);
 	if (!ret) {
 		send_ok(c, "p", 1);
+		/* On dev a client gone before ACCEPT takes its connection with
+		 * it (kmod/README): stay until the server has read and closed.
+		 */
+		recv_eos(c);
 		kipc_close(c);
 	}
 }
