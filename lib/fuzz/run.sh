@@ -48,7 +48,7 @@ for t; do
 		continue
 	fi
 	mkdir -p "$bindir/work/$t"
-	timeout $((secs + 60)) "$bin" -max_total_time="$secs" -jobs=1 \
+	timeout $((secs + 60)) "$bin" -max_total_time="$secs" \
 		-print_final_stats=1 -artifact_prefix="$bindir/crash-$t-" \
 		"$bindir/work/$t" "$corpus" > "$log" 2>&1
 	rc=$?
