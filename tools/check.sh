@@ -50,7 +50,7 @@ report=() notes=()
 # machine (none yet). Keep in step with the suites.
 declare -A expect=(
 	[build]=1 [checkpatch]=1
-	[host-rig]=47 [host-kipc]=88 [host-lib]=239
+	[host-rig]=47 [host-kipc]=88 [host-lib]=239 [host-model]=6 [host-fuzz]=4
 	[vm-full]=365 [vm-selftests]=246 [native-full]=365
 )
 
@@ -112,6 +112,10 @@ if [ "$host" -eq 1 ]; then
 	for t in host-rig host-kipc host-lib; do
 		step "$t" "tools/check.d/$t.sh"
 	done
+	# The doorbell protocol's model (spin), and every fuzz target's
+	# corpus replayed once under ASan/UBSan (issue 10's short forms).
+	step host-model tools/model/check.sh
+	step host-fuzz make -s -C lib fuzz-replay
 fi
 
 if [ "$vm" -eq 1 ]; then

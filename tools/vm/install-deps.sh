@@ -12,7 +12,8 @@
 
 set -euo pipefail
 
-# The driver, the VM rig, the selftests and the library.
+# The driver, the VM rig, the selftests and the library; the doorbell
+# model's checker and the fuzz targets' compiler.
 required=(
 	build-essential pkg-config sparse
 	linux-source-6.1
@@ -20,6 +21,7 @@ required=(
 	linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 	qemu-system-x86 busybox-static cpio kmod gzip xz-utils
 	liburing-dev
+	spin clang
 )
 # The benchmarks' comparison points and plots; missing ones are reported
 # but are not fatal, since the driver and its tests do not use them.
