@@ -95,6 +95,31 @@ static bool kipc_formats_ok(u64 features)
 	return !(features & ~(kipc_features() & KIPC_F_RING_FORMATS));
 }
 
+/*
+ * Give @l its name, charged to the caller's real uid: EADDRINUSE if taken,
+ * EMFILE past max_listeners_per_user.
+ */
+static int kipc_listener_name_add(struct kipc_listener *l)
+{
+	struct kipc_user *u;
+
+	lockdep_assert_held(&kipc_lock);
+	if (kipc_name_lookup(l->name))
+		return -EADDRINUSE;
+	u = kipc_user_get(current_uid());
+	if (!u)
+		return -ENOMEM;
+	if (u->listeners >= READ_ONCE(kipc_max_listeners_per_user)) {
+		kipc_user_put(u);
+		return -EMFILE;
+	}
+	u->listeners++;
+	l->user = u;
+	hash_add(kipc_names, &l->hnode, kipc_name_hash(l->name));
+	kipc_nr_listeners++;
+	return 0;
+}
+
 int kipc_ioc_listen(struct kipc_ucmd *ucmd)
 {
 	u32 max_backlog = READ_ONCE(kipc_max_backlog);
@@ -142,14 +167,10 @@ int kipc_ioc_listen(struct kipc_ucmd *ucmd)
 	init_waitqueue_head(&l->connect_wq);
 
 	mutex_lock(&kipc_lock);
-	if (kipc_name_lookup(l->name)) {
-		mutex_unlock(&kipc_lock);
-		ret = -EADDRINUSE;
-		goto out_put_listener;
-	}
-	hash_add(kipc_names, &l->hnode, kipc_name_hash(l->name));
-	kipc_nr_listeners++;
+	ret = kipc_listener_name_add(l);
 	mutex_unlock(&kipc_lock);
+	if (ret)
+		goto out_put_listener;
 
 	ep->listener = l;
 	kipc_endpoint_bind(ep, KIPC_ROLE_LISTENER);
@@ -266,8 +287,12 @@ int kipc_ioc_connect(struct kipc_ucmd *ucmd)
 	bool nonblock;
 	int ret;
 
-	if (kipc_name_check(arg->name) || !kipc_formats_ok(arg->features))
+	if (kipc_name_check(arg->name) || !kipc_formats_ok(arg->features) ||
+	    arg->__reserved)
 		return -EINVAL;
+	/* feature_mask playing a driver without it: the tail is unknown. */
+	if (arg->max_ring_bytes && !(kipc_features() & KIPC_F_RING_CAP))
+		return -E2BIG;
 	nonblock = arg->flags & KIPC_CONNECT_NONBLOCK ||
 		   ucmd->file->f_flags & O_NONBLOCK;
 	if (!kipc_endpoint_claim(ep))
@@ -279,6 +304,10 @@ int kipc_ioc_connect(struct kipc_ucmd *ucmd)
 		ret = -ENOENT;
 	else
 		ret = kipc_may_connect(l);
+	/* The connector pays: it may refuse rings larger than it wants. */
+	if (!ret && arg->max_ring_bytes &&
+	    max(l->ring_bytes[0], l->ring_bytes[1]) > arg->max_ring_bytes)
+		ret = -EMSGSIZE;
 	if (!ret)
 		kref_get(&l->ref);
 	mutex_unlock(&kipc_lock);
@@ -478,6 +507,9 @@ void kipc_listener_close(struct kipc_listener *l)
 	mutex_lock(&kipc_lock);
 	hash_del(&l->hnode);
 	kipc_nr_listeners--;
+	l->user->listeners--;
+	kipc_user_put(l->user);
+	l->user = NULL;
 	mutex_unlock(&kipc_lock);
 
 	/* One at a time, each off the queue under the lock, so a client
