@@ -233,6 +233,7 @@ u32 kipc_ring_max(void);
 u32 kipc_ring_default(void);
 
 /* kipc_listen.c */
+void kipc_names_init(void);
 int kipc_ioc_listen(struct kipc_ucmd *ucmd);
 int kipc_ioc_connect(struct kipc_ucmd *ucmd);
 int kipc_ioc_accept(struct kipc_ucmd *ucmd);

@@ -14,16 +14,29 @@
 #include <linux/hashtable.h>
 #include <linux/log2.h>
 #include <linux/pid.h>
+#include <linux/random.h>
 #include <linux/sched.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/stringhash.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
 #include "kipc_internal.h"
 
-static DEFINE_HASHTABLE(kipc_names, 6);	/* under kipc_lock */
+/*
+ * The name table: 1024 buckets, keyed by a siphash of the name under a key
+ * drawn at module load, so no user can pick names that share one chain
+ * (issue 8, item 6); max_listeners_per_user bounds how many names one user
+ * can put in it.
+ */
+static DEFINE_HASHTABLE(kipc_names, 10);	/* under kipc_lock */
+static siphash_key_t kipc_name_key __read_mostly;
+
+void __init kipc_names_init(void)
+{
+	get_random_bytes(&kipc_name_key, sizeof(kipc_name_key));
+}
 
 void kipc_cred_init(struct kipc_cred *cred)
 {
@@ -62,7 +75,7 @@ static int kipc_name_check(const char *name)
 
 static u32 kipc_name_hash(const char *name)
 {
-	return full_name_hash(NULL, name, strlen(name));
+	return (u32)siphash(name, strlen(name), &kipc_name_key);
 }
 
 static struct kipc_listener *kipc_name_lookup(const char *name)

@@ -386,6 +386,7 @@ static int __init kipc_init(void)
 	int ret;
 
 	kipc_check_abi();
+	kipc_names_init();
 	ret = kipc_proc_init();
 	if (ret)
 		return ret;
