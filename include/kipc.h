@@ -85,6 +85,12 @@ struct kipc_opts {
 	int wait_policy;	/* KIPC_WAIT_* of the connections made */
 	unsigned int spin_ns;	/* spin budget of KIPC_WAIT_SPIN_SLEEP; 0: default */
 	int timeout_ms;		/* connect: limit on the whole handshake; 0: none */
+	/* Added after 1.0. */
+	uint32_t max_ring_bytes; /* connect: largest ring (each direction) we
+				  * will pay for; a listener's larger rings
+				  * give -EMSGSIZE before any is made; 0: no
+				  * cap beyond the transports' own
+				  */
 };
 
 #define KIPC_OPTS_INIT { .size = sizeof(struct kipc_opts) }

@@ -20,13 +20,6 @@
 
 #include "kipc_internal.h"
 
-/* Connections alive for the per-user limit, keyed by real uid. */
-struct kipc_user {
-	struct list_head node;		/* kipc_users, under kipc_lock */
-	kuid_t uid;
-	unsigned int conns;
-};
-
 static LIST_HEAD(kipc_users);		/* under kipc_lock */
 static LIST_HEAD(kipc_conns);		/* under kipc_lock */
 
@@ -60,41 +53,75 @@ struct page *kipc_conn_view_page(struct kipc_conn *c, unsigned int side,
 	return c->pages[kipc_data_first(c, side) + index];
 }
 
-/* Per-user count and the global cap, reserved before anything is pinned. */
+/*
+ * The entry of real uid @uid, made if there is none; NULL without memory.
+ * It lives while it counts anything: kipc_user_put() frees it when the
+ * last count is gone.
+ */
+struct kipc_user *kipc_user_get(kuid_t uid)
+{
+	struct kipc_user *u;
+
+	lockdep_assert_held(&kipc_lock);
+	list_for_each_entry(u, &kipc_users, node)
+		if (uid_eq(u->uid, uid))
+			return u;
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	list_add(&u->node, &kipc_users);
+	return u;
+}
+
+void kipc_user_put(struct kipc_user *u)
+{
+	lockdep_assert_held(&kipc_lock);
+	if (u->conns || u->listeners || u->pinned_pages)
+		return;
+	list_del(&u->node);
+	kfree(u);
+}
+
+/*
+ * Per-user count, the user's share of the global cap and the global cap,
+ * reserved before anything is pinned. The shares hold for CAP_IPC_LOCK
+ * too, which skips only RLIMIT_MEMLOCK: one user cannot take the whole of
+ * max_pinned_bytes from everyone else.
+ */
 static int kipc_conn_reserve(struct kipc_conn *c)
 {
 	unsigned long max_pages = READ_ONCE(kipc_max_pinned_bytes) >> PAGE_SHIFT;
-	kuid_t uid = current_uid();
+	unsigned long user_pages =
+		READ_ONCE(kipc_max_pinned_bytes_per_user) >> PAGE_SHIFT;
 	struct kipc_user *u;
 	int ret = 0;
 
 	mutex_lock(&kipc_lock);
-	list_for_each_entry(u, &kipc_users, node)
-		if (uid_eq(u->uid, uid))
-			goto found;
-	u = NULL;
-found:
-	if ((u ? u->conns : 0) >= READ_ONCE(kipc_max_conns_per_user)) {
-		ret = -EMFILE;
-		goto out_unlock;
-	}
-	if (kipc_pinned_pages + c->nr_pages > max_pages) {
-		ret = -ENOSPC;
-		goto out_unlock;
-	}
+	u = kipc_user_get(current_uid());
 	if (!u) {
-		u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
-		if (!u) {
-			ret = -ENOMEM;
-			goto out_unlock;
-		}
-		u->uid = uid;
-		list_add(&u->node, &kipc_users);
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	if (u->conns >= READ_ONCE(kipc_max_conns_per_user)) {
+		ret = -EMFILE;
+		goto out_put_user;
+	}
+	if (u->pinned_pages + c->nr_pages > user_pages ||
+	    kipc_pinned_pages + c->nr_pages > max_pages) {
+		ret = -ENOSPC;
+		goto out_put_user;
 	}
 	u->conns++;
+	u->pinned_pages += c->nr_pages;
 	c->user = u;
 	kipc_pinned_pages += c->nr_pages;
 	kipc_nr_conns++;
+	mutex_unlock(&kipc_lock);
+	return 0;
+
+out_put_user:
+	kipc_user_put(u);
 out_unlock:
 	mutex_unlock(&kipc_lock);
 	return ret;
@@ -105,10 +132,9 @@ static void kipc_conn_unreserve(struct kipc_conn *c)
 	lockdep_assert_held(&kipc_lock);
 	kipc_nr_conns--;
 	kipc_pinned_pages -= c->nr_pages;
-	if (!--c->user->conns) {
-		list_del(&c->user->node);
-		kfree(c->user);
-	}
+	c->user->conns--;
+	c->user->pinned_pages -= c->nr_pages;
+	kipc_user_put(c->user);
 	c->user = NULL;
 }
 

@@ -20,7 +20,7 @@
  *
  * Locking, outermost first:
  *  kipc_lock (mutex)        name table, connection list, global counters,
- *                           per-user connection counts
+ *                           per-user counts (struct kipc_user)
  *  kipc_listener.lock       accept queue, nr_queued, nr_pending, dead
  *  kipc_conn.lock           state, eventfds, kicks, byte counters
  * kref_put() of a listener or connection is never called with any of them
@@ -49,7 +49,7 @@
 /* Every feature this driver has; feature_mask may hide some (tests). */
 #define KIPC_FEATURES		(KIPC_F_EVENTFD | KIPC_F_URING_CMD | \
 				 KIPC_F_PEERCRED | KIPC_F_POLL_NEED | \
-				 KIPC_F_NEGOTIATE)
+				 KIPC_F_NEGOTIATE | KIPC_F_RING_CAP)
 
 /* Module parameters, kipc_main.c. Read with READ_ONCE(). */
 extern unsigned int kipc_max_ring_bytes;
@@ -57,6 +57,8 @@ extern unsigned int kipc_default_ring_bytes;
 extern unsigned int kipc_max_backlog;
 extern unsigned int kipc_max_conns_per_user;
 extern unsigned long kipc_max_pinned_bytes;
+extern unsigned long kipc_max_pinned_bytes_per_user;
+extern unsigned int kipc_max_listeners_per_user;
 
 /* Global state, kipc_main.c. All but kipc_nr_mappings under kipc_lock. */
 extern struct mutex kipc_lock;
@@ -67,6 +69,19 @@ extern unsigned long kipc_pinned_pages;
 extern atomic_long_t kipc_nr_mappings;
 
 extern const struct file_operations kipc_fops;
+
+/*
+ * What one real uid holds, for the per-user limits: the connections it
+ * made (and their pages) as connector, the names it holds as listener.
+ * Under kipc_lock; freed by kipc_user_put() once all three are zero.
+ */
+struct kipc_user {
+	struct list_head node;		/* kipc_users */
+	kuid_t uid;
+	unsigned int conns;
+	unsigned int listeners;
+	unsigned long pinned_pages;
+};
 
 /* Credentials of one side as of LISTEN (server) or CONNECT (client). */
 struct kipc_cred {
@@ -85,6 +100,7 @@ struct kipc_listener {
 	u64 features;			/* KIPC_F_RING_* the server reads */
 	kuid_t owner_uid;		/* fsuid at LISTEN */
 	kgid_t owner_gid;		/* fsgid at LISTEN */
+	struct kipc_user *user;		/* real uid at LISTEN, while named */
 	struct kipc_cred cred;		/* the server's peer credentials */
 
 	spinlock_t lock;		/* the five fields below */
@@ -217,6 +233,7 @@ u32 kipc_ring_max(void);
 u32 kipc_ring_default(void);
 
 /* kipc_listen.c */
+void kipc_names_init(void);
 int kipc_ioc_listen(struct kipc_ucmd *ucmd);
 int kipc_ioc_connect(struct kipc_ucmd *ucmd);
 int kipc_ioc_accept(struct kipc_ucmd *ucmd);
@@ -229,6 +246,8 @@ void kipc_cred_init(struct kipc_cred *cred);
 void kipc_cred_to_peer(const struct kipc_cred *cred, struct kipc_peer *peer);
 
 /* kipc_conn.c */
+struct kipc_user *kipc_user_get(kuid_t uid);
+void kipc_user_put(struct kipc_user *u);
 struct kipc_conn *kipc_conn_create(struct kipc_listener *l, u64 features,
 				   wait_queue_head_t *client_wq);
 void kipc_conn_put(struct kipc_conn *c);

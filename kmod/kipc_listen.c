@@ -14,16 +14,29 @@
 #include <linux/hashtable.h>
 #include <linux/log2.h>
 #include <linux/pid.h>
+#include <linux/random.h>
 #include <linux/sched.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/stringhash.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
 #include "kipc_internal.h"
 
-static DEFINE_HASHTABLE(kipc_names, 6);	/* under kipc_lock */
+/*
+ * The name table: 1024 buckets, keyed by a siphash of the name under a key
+ * drawn at module load, so no user can pick names that share one chain
+ * (issue 8, item 6); max_listeners_per_user bounds how many names one user
+ * can put in it.
+ */
+static DEFINE_HASHTABLE(kipc_names, 10);	/* under kipc_lock */
+static siphash_key_t kipc_name_key __read_mostly;
+
+void __init kipc_names_init(void)
+{
+	get_random_bytes(&kipc_name_key, sizeof(kipc_name_key));
+}
 
 void kipc_cred_init(struct kipc_cred *cred)
 {
@@ -62,7 +75,7 @@ static int kipc_name_check(const char *name)
 
 static u32 kipc_name_hash(const char *name)
 {
-	return full_name_hash(NULL, name, strlen(name));
+	return (u32)siphash(name, strlen(name), &kipc_name_key);
 }
 
 static struct kipc_listener *kipc_name_lookup(const char *name)
@@ -93,6 +106,31 @@ void kipc_listener_put(struct kipc_listener *l)
 static bool kipc_formats_ok(u64 features)
 {
 	return !(features & ~(kipc_features() & KIPC_F_RING_FORMATS));
+}
+
+/*
+ * Give @l its name, charged to the caller's real uid: EADDRINUSE if taken,
+ * EMFILE past max_listeners_per_user.
+ */
+static int kipc_listener_name_add(struct kipc_listener *l)
+{
+	struct kipc_user *u;
+
+	lockdep_assert_held(&kipc_lock);
+	if (kipc_name_lookup(l->name))
+		return -EADDRINUSE;
+	u = kipc_user_get(current_uid());
+	if (!u)
+		return -ENOMEM;
+	if (u->listeners >= READ_ONCE(kipc_max_listeners_per_user)) {
+		kipc_user_put(u);
+		return -EMFILE;
+	}
+	u->listeners++;
+	l->user = u;
+	hash_add(kipc_names, &l->hnode, kipc_name_hash(l->name));
+	kipc_nr_listeners++;
+	return 0;
 }
 
 int kipc_ioc_listen(struct kipc_ucmd *ucmd)
@@ -142,14 +180,10 @@ int kipc_ioc_listen(struct kipc_ucmd *ucmd)
 	init_waitqueue_head(&l->connect_wq);
 
 	mutex_lock(&kipc_lock);
-	if (kipc_name_lookup(l->name)) {
-		mutex_unlock(&kipc_lock);
-		ret = -EADDRINUSE;
-		goto out_put_listener;
-	}
-	hash_add(kipc_names, &l->hnode, kipc_name_hash(l->name));
-	kipc_nr_listeners++;
+	ret = kipc_listener_name_add(l);
 	mutex_unlock(&kipc_lock);
+	if (ret)
+		goto out_put_listener;
 
 	ep->listener = l;
 	kipc_endpoint_bind(ep, KIPC_ROLE_LISTENER);
@@ -266,8 +300,12 @@ int kipc_ioc_connect(struct kipc_ucmd *ucmd)
 	bool nonblock;
 	int ret;
 
-	if (kipc_name_check(arg->name) || !kipc_formats_ok(arg->features))
+	if (kipc_name_check(arg->name) || !kipc_formats_ok(arg->features) ||
+	    arg->__reserved)
 		return -EINVAL;
+	/* feature_mask playing a driver without it: the tail is unknown. */
+	if (arg->max_ring_bytes && !(kipc_features() & KIPC_F_RING_CAP))
+		return -E2BIG;
 	nonblock = arg->flags & KIPC_CONNECT_NONBLOCK ||
 		   ucmd->file->f_flags & O_NONBLOCK;
 	if (!kipc_endpoint_claim(ep))
@@ -279,6 +317,10 @@ int kipc_ioc_connect(struct kipc_ucmd *ucmd)
 		ret = -ENOENT;
 	else
 		ret = kipc_may_connect(l);
+	/* The connector pays: it may refuse rings larger than it wants. */
+	if (!ret && arg->max_ring_bytes &&
+	    max(l->ring_bytes[0], l->ring_bytes[1]) > arg->max_ring_bytes)
+		ret = -EMSGSIZE;
 	if (!ret)
 		kref_get(&l->ref);
 	mutex_unlock(&kipc_lock);
@@ -478,6 +520,9 @@ void kipc_listener_close(struct kipc_listener *l)
 	mutex_lock(&kipc_lock);
 	hash_del(&l->hnode);
 	kipc_nr_listeners--;
+	l->user->listeners--;
+	kipc_user_put(l->user);
+	l->user = NULL;
 	mutex_unlock(&kipc_lock);
 
 	/* One at a time, each off the queue under the lock, so a client

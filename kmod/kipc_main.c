@@ -34,6 +34,8 @@ unsigned int kipc_default_ring_bytes = 64U << 10;
 unsigned int kipc_max_backlog = 1024;
 unsigned int kipc_max_conns_per_user = 1024;
 unsigned long kipc_max_pinned_bytes = 1UL << 30;
+unsigned long kipc_max_pinned_bytes_per_user = 256UL << 20;
+unsigned int kipc_max_listeners_per_user = 256;
 static unsigned long long kipc_feature_mask = ~0ULL;
 
 DEFINE_MUTEX(kipc_lock);		/* see kipc_internal.h */
@@ -92,6 +94,14 @@ MODULE_PARM_DESC(max_conns_per_user,
 module_param_named(max_pinned_bytes, kipc_max_pinned_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_pinned_bytes,
 		 "Ring memory of all connections together, in bytes (default 1 GiB)");
+module_param_named(max_pinned_bytes_per_user, kipc_max_pinned_bytes_per_user,
+		   ulong, 0644);
+MODULE_PARM_DESC(max_pinned_bytes_per_user,
+		 "Ring memory of the connections one uid made, in bytes; holds with CAP_IPC_LOCK too (default 256 MiB)");
+module_param_named(max_listeners_per_user, kipc_max_listeners_per_user, uint,
+		   0644);
+MODULE_PARM_DESC(max_listeners_per_user,
+		 "Names one uid may hold as listener (default 256)");
 module_param_named(feature_mask, kipc_feature_mask, ullong, 0644);
 MODULE_PARM_DESC(feature_mask,
 		 "KIPC_F_* bits VERSION may report; tests clear some to play an older driver (default all)");
@@ -348,7 +358,7 @@ static void __init kipc_check_abi(void)
 {
 	BUILD_BUG_ON(sizeof(struct kipc_version) != 48);
 	BUILD_BUG_ON(sizeof(struct kipc_listen) != 96);
-	BUILD_BUG_ON(sizeof(struct kipc_connect) != 80);
+	BUILD_BUG_ON(sizeof(struct kipc_connect) != 88);
 	BUILD_BUG_ON(sizeof(struct kipc_peer) != 16);
 	BUILD_BUG_ON(sizeof(struct kipc_accept) != 32);
 	BUILD_BUG_ON(sizeof(struct kipc_conn_info) != 72);
@@ -376,6 +386,7 @@ static int __init kipc_init(void)
 	int ret;
 
 	kipc_check_abi();
+	kipc_names_init();
 	ret = kipc_proc_init();
 	if (ret)
 		return ret;

@@ -22,9 +22,10 @@
  * Open the driver and check that it has the features we need; *formats
  * gets the ring formats to ask for (ours that it has too). -ENODEV when it
  * is not there, -EPROTONOSUPPORT when it lacks a feature (kipc_strerror()
- * names it).
+ * names it). *features (if not NULL) gets all the driver reports.
  */
-int kipc__dev_open(int *fd, uint32_t *default_ring, uint64_t *formats)
+int kipc__dev_open(int *fd, uint32_t *default_ring, uint64_t *formats,
+		   uint64_t *features)
 {
 	struct kipc_version v = { .size = sizeof(v) };
 	int f, ret;
@@ -42,6 +43,8 @@ int kipc__dev_open(int *fd, uint32_t *default_ring, uint64_t *formats)
 	}
 	if (default_ring)
 		*default_ring = v.default_ring_bytes;
+	if (features)
+		*features = v.features;
 	/* An older driver has no @features in LISTEN/CONNECT: ask for none. */
 	*formats = v.features & KIPC_F_NEGOTIATE ?
 		   v.features & KIPC_LIB_FORMATS : 0;
@@ -139,18 +142,23 @@ int kipc__dev_connect(const char *name, const struct kipc_cfg *cfg,
 		      struct kipc_conn **out)
 {
 	struct kipc_connect a = { .size = sizeof(a) };
-	uint64_t formats;
+	uint64_t formats, features;
 	int64_t deadline = cfg->timeout_ms > 0 ?
 		kipc__now_ns() + (int64_t)cfg->timeout_ms * 1000000 : -1;
 	struct timespec pause = { 0, 1000000 };
 	struct kipc_conn *c;
 	int fd, ret;
 
-	ret = kipc__dev_open(&fd, NULL, &formats);
+	ret = kipc__dev_open(&fd, NULL, &formats, &features);
 	if (ret)
 		return ret;
 	memcpy(a.name, name, strlen(name));
 	a.features = formats;
+	/* A driver without KIPC_F_RING_CAP charges first; the check after
+	 * dev_setup() then hands the connection straight back.
+	 */
+	if (features & KIPC_F_RING_CAP)
+		a.max_ring_bytes = cfg->max_ring_bytes;
 	/* The driver has no pollable "backlog has room": with a deadline,
 	 * retry a non-blocking connect.
 	 */
@@ -172,6 +180,12 @@ int kipc__dev_connect(const char *name, const struct kipc_cfg *cfg,
 		goto out_close;
 	}
 	ret = dev_setup(c, fd);
+	if (!ret) {
+		uint32_t rb[2] = { c->tx.ring.size, c->rx.ring.size };
+
+		if (kipc__over_cap(cfg, rb))
+			ret = -EMSGSIZE;
+	}
 	if (ret) {
 		kipc__conn_free(c);
 		return ret;

@@ -158,7 +158,16 @@ struct kipc_cfg {
 	int wait_policy;
 	unsigned int spin_ns;
 	int timeout_ms;
+	uint32_t max_ring_bytes;	/* connect: 0, no cap */
 };
+
+/* Rings larger than the connector's cap: it refuses to pay for them. */
+static inline bool kipc__over_cap(const struct kipc_cfg *cfg,
+				  const uint32_t ring_bytes[2])
+{
+	return cfg->max_ring_bytes && (ring_bytes[0] > cfg->max_ring_bytes ||
+				       ring_bytes[1] > cfg->max_ring_bytes);
+}
 
 int kipc__cfg(const struct kipc_opts *opts, struct kipc_cfg *cfg);
 int64_t kipc__now_ns(void);
@@ -217,7 +226,8 @@ int kipc__epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
 bool kipc__anon_fd_ok(int fd);
 
 /* dev transport (dev.c). */
-int kipc__dev_open(int *fd, uint32_t *default_ring, uint64_t *formats);
+int kipc__dev_open(int *fd, uint32_t *default_ring, uint64_t *formats,
+		   uint64_t *features);
 int kipc__dev_listen(int fd, const char *name, const struct kipc_cfg *cfg,
 		     uint32_t ring_bytes, uint64_t formats);
 int kipc__dev_connect(const char *name, const struct kipc_cfg *cfg,

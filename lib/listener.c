@@ -99,6 +99,7 @@ int kipc__cfg(const struct kipc_opts *o, struct kipc_cfg *cfg)
 						KIPC_WAIT_SPIN_SLEEP);
 		unsigned int spin_ns = KIPC_OPTS_GET(o, spin_ns, 0U);
 		int timeout_ms = KIPC_OPTS_GET(o, timeout_ms, 0);
+		uint32_t max_ring = KIPC_OPTS_GET(o, max_ring_bytes, 0U);
 
 		/* An older, smaller struct is fine; bytes of a newer one
 		 * that we do not know must be zero.
@@ -125,6 +126,7 @@ int kipc__cfg(const struct kipc_opts *o, struct kipc_cfg *cfg)
 		if (spin_ns)
 			cfg->spin_ns = spin_ns;
 		cfg->timeout_ms = timeout_ms;
+		cfg->max_ring_bytes = max_ring;
 	}
 	if (cfg->transport == KIPC_TRANSPORT_AUTO)
 		return transport_from_env(&cfg->transport);
@@ -155,7 +157,8 @@ KIPC_API int kipc_listen(const char *name, const struct kipc_opts *opts,
 		goto out_free;
 	}
 	if (t == KIPC_TRANSPORT_AUTO || t == KIPC_TRANSPORT_DEV) {
-		ret = kipc__dev_open(&l->dev_fd, &default_ring, &formats);
+		ret = kipc__dev_open(&l->dev_fd, &default_ring, &formats,
+				     NULL);
 		/* Without a usable driver, AUTO serves the socket only. */
 		if (ret && (t == KIPC_TRANSPORT_DEV ||
 			    (ret != -ENODEV && ret != -EPROTONOSUPPORT)))

@@ -594,6 +594,13 @@ int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
 		ret = -EPROTO;
 		goto out_close;
 	}
+	/* Before any memfd is made or filled: the connector pays for the
+	 * rings (shm), and uds' message limits follow from them.
+	 */
+	if (kipc__over_cap(cfg, rb)) {
+		ret = -EMSGSIZE;
+		goto out_close;
+	}
 	shm_ok = (w.transports & (1U << KIPC_TRANSPORT_SHM)) &&
 		 w.page_size == (uint32_t)sysconf(_SC_PAGESIZE) &&
 		 cfg->transport != KIPC_TRANSPORT_UDS;

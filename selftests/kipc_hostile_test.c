@@ -253,4 +253,168 @@ TEST(proc_flags_a_connection_whose_listener_closed)
 	kt_pair_close(&p);
 }
 
+/* ------------------------------------------------------------------ */
+/* Items 2 and 11: limits that protect users from each other           */
+
+static int connect_capped(const char *name, uint32_t cap)
+{
+	struct kipc_connect c = {
+		.size = sizeof(c),
+		.flags = KIPC_CONNECT_NONBLOCK,
+		.max_ring_bytes = cap,
+	};
+	int fd = kt_open(), ret;
+
+	if (fd < 0)
+		return fd;
+	kt_copy_name(c.name, name);
+	ret = kt_ioctl(fd, KIPC_IOC_CONNECT, &c);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* The connector refuses rings larger than it will pay for: EMSGSIZE,
+ * and nothing was allocated or charged.
+ */
+TEST(connect_ring_cap_emsgsize_before_charging)
+{
+	char name[KIPC_NAME_MAX];
+	struct kipc_version v;
+	int lfd, cfd, fd;
+
+	fd = kt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_version(fd, &v));
+	close(fd);
+	ASSERT_TRUE(v.features & KIPC_F_RING_CAP);
+	kt_name(name, "cap");
+	lfd = kt_new_listener(name, 0600, 16 * v.page_size, 4 * v.page_size, 0);
+	ASSERT_LE(0, lfd);
+	EXPECT_EQ(-EMSGSIZE, connect_capped(name, 8 * v.page_size));
+	EXPECT_EQ(-EMSGSIZE, connect_capped(name, 16 * v.page_size - 1));
+	EXPECT_EQ(0, counter("connections"));
+	EXPECT_EQ(0, counter("pinned_pages"));
+	cfd = connect_capped(name, 16 * v.page_size);
+	EXPECT_LE(0, cfd);
+	close(cfd);
+	cfd = connect_capped(name, 0);		/* 0: no cap */
+	EXPECT_LE(0, cfd);
+	close(cfd);
+	close(lfd);
+}
+
+/* Non-zero __reserved in CONNECT is refused. */
+TEST(connect_reserved_einval)
+{
+	struct kipc_connect c = { .size = sizeof(c), .__reserved = 1 };
+	char name[KIPC_NAME_MAX];
+	int lfd, fd;
+
+	kt_name(name, "rsv");
+	lfd = kt_new_listener(name, 0600, 0, 0, 0);
+	ASSERT_LE(0, lfd);
+	fd = kt_open();
+	ASSERT_LE(0, fd);
+	kt_copy_name(c.name, name);
+	EXPECT_EQ(-EINVAL, kt_ioctl(fd, KIPC_IOC_CONNECT, &c));
+	close(fd);
+	close(lfd);
+}
+
+struct saved_param {
+	const char *name;
+	unsigned long long val;
+};
+
+/*
+ * Root (CAP_IPC_LOCK, so RLIMIT_MEMLOCK is skipped) can take no more than
+ * max_pinned_bytes_per_user: ENOSPC for it, while another user still
+ * connects within the global cap.
+ */
+TEST(per_user_pinned_share_binds_cap_ipc_lock)
+{
+	struct saved_param sp = { "max_pinned_bytes_per_user", 0 };
+	char name[KIPC_NAME_MAX];
+	long long one;
+	int lfd, c1, c2, ret;
+	pid_t pid;
+
+	require_root(_metadata);
+	ASSERT_EQ(0, kt_param_read(sp.name, &sp.val));
+	kt_name(name, "share");
+	lfd = kt_new_listener(name, 0666, 1u << 20, 1u << 20, 0);
+	ASSERT_LE(0, lfd);
+	c1 = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	ASSERT_LE(0, c1);
+	one = counter("pinned_bytes");
+	ASSERT_LT(0, one);
+	/* Room for one connection and a half. */
+	ASSERT_EQ(0, kt_param_write(sp.name, (unsigned long long)one * 3 / 2));
+	c2 = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	EXPECT_EQ(-ENOSPC, c2);
+	if (c2 >= 0)
+		close(c2);
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become_limited(KT_UID_VICTIM))
+			_exit(KT_X_BECOME);
+		ret = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+		_exit(ret < 0 ? -ret : 0);
+	}
+	EXPECT_EQ(0, kt_wait_exit(pid, kt_wait_ms()));
+	close(c1);
+	/* Its share is free again once its connection is gone. */
+	c2 = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	EXPECT_LE(0, c2);
+	if (c2 >= 0)
+		close(c2);
+	EXPECT_EQ(0, kt_param_write(sp.name, sp.val));
+	close(lfd);
+	EXPECT_EQ(0, counter("pinned_pages"));
+}
+
+/* max_listeners_per_user names per real uid: EMFILE past it, per user,
+ * and a closed listener gives its slot back.
+ */
+TEST(per_user_listener_limit_emfile)
+{
+	struct saved_param sp = { "max_listeners_per_user", 0 };
+	char name[3][KIPC_NAME_MAX], other[KIPC_NAME_MAX];
+	int fd[3], i, ofd;
+	pid_t pid;
+
+	require_root(_metadata);
+	ASSERT_EQ(0, kt_param_read(sp.name, &sp.val));
+	ASSERT_EQ(0, kt_param_write(sp.name, 2));
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (kt_become(KT_UID_LISTENER, KT_UID_LISTENER, 0, NULL))
+			_exit(KT_X_BECOME);
+		for (i = 0; i < 3; i++)
+			kt_name(name[i], "lim");
+		fd[0] = kt_new_listener(name[0], 0600, 0, 0, 0);
+		fd[1] = kt_new_listener(name[1], 0600, 0, 0, 0);
+		if (fd[0] < 0 || fd[1] < 0)
+			_exit(10);
+		if (kt_new_listener(name[2], 0600, 0, 0, 0) != -EMFILE)
+			_exit(11);
+		close(fd[0]);
+		fd[2] = kt_new_listener(name[2], 0600, 0, 0, 0);
+		_exit(fd[2] < 0 ? 12 : 0);
+	}
+	EXPECT_EQ(0, kt_wait_exit(pid, kt_wait_ms()));
+	/* Another user (root here) is not held to uid 1001's count. */
+	kt_name(other, "lim-root");
+	ofd = kt_new_listener(other, 0600, 0, 0, 0);
+	EXPECT_LE(0, ofd);
+	if (ofd >= 0)
+		close(ofd);
+	EXPECT_EQ(0, kt_param_write(sp.name, sp.val));
+}
+
 TEST_HARNESS_MAIN

@@ -436,7 +436,8 @@ TEST_F(kipc, version_reports_abi_and_limits)
 TEST_F(kipc, version_advertises_required_features)
 {
 	uint64_t need = KIPC_F_EVENTFD | KIPC_F_URING_CMD | KIPC_F_PEERCRED;
-	uint64_t known = need | KIPC_F_POLL_NEED | KIPC_F_NEGOTIATE;
+	uint64_t known = need | KIPC_F_POLL_NEED | KIPC_F_NEGOTIATE |
+			 KIPC_F_RING_CAP;
 
 	EXPECT_EQ(need, self->v.features & need);
 	EXPECT_EQ(0, self->v.features & ~known);

@@ -241,6 +241,107 @@ static void t_dev_missing_feature(void)
 	CHECK_EQ(ret, 0);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* The connector's cap on the rings it pays for (issue 8, items 2, 11)  */
+
+struct accept_loop {
+	struct kipc_listener *l;
+	int stop;		/* atomic */
+	int accepted;
+};
+
+static void *accept_loop_thread(void *a)
+{
+	struct accept_loop *al = a;
+	struct kipc_conn *c;
+
+	while (!__atomic_load_n(&al->stop, __ATOMIC_ACQUIRE)) {
+		if (kipc_accept_timeout(al->l, &c, 0, 50) == 0) {
+			al->accepted++;
+			kipc_close(c);
+		}
+	}
+	return NULL;
+}
+
+/* A listener's rings above the connector's max_ring_bytes: -EMSGSIZE on
+ * every transport; at or below it the connection is made.
+ */
+static void t_ring_cap(void)
+{
+	struct accept_loop al = { 0 };
+	struct kipc_opts lo, co;
+	struct kipc_conn *c;
+	struct pair p;
+	pthread_t t;
+	const char *n = new_name();
+
+	opts_init(&lo);
+	opts_init(&co);
+	lo.ring_bytes = 64U << 10;
+	lo.timeout_ms = co.timeout_ms = T_MS;
+	CHECK_OK(kipc_listen(n, &lo, &al.l));
+	pthread_create(&t, NULL, accept_loop_thread, &al);
+	co.max_ring_bytes = 16U << 10;
+	CHECK_EQ(kipc_connect(n, &co, &c), -EMSGSIZE);
+	co.max_ring_bytes = (64U << 10) - 1;
+	CHECK_EQ(kipc_connect(n, &co, &c), -EMSGSIZE);
+	__atomic_store_n(&al.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CHECK_EQ(al.accepted, 0);
+	kipc_listener_close(al.l);
+
+	co.max_ring_bytes = 64U << 10;
+	pair_open(&p, &lo, &co);
+	send_ok(p.c, "cap", 3);
+	recv_is(p.s, "cap", 3);
+	pair_close(&p);
+}
+
+/*
+ * The driver plays one without KIPC_F_RING_CAP: the library connects,
+ * sees the rings and hands the connection back, -EMSGSIZE still; nothing
+ * stays charged (the next connect within the cap works).
+ */
+static void ring_cap_old_driver_child(void *a)
+{
+	struct accept_loop al = { 0 };
+	struct kipc_opts lo, co;
+	struct kipc_conn *c;
+	const char *n = new_name();
+
+	(void)a;
+	opts_init(&lo);
+	opts_init(&co);
+	lo.transport = co.transport = KIPC_TRANSPORT_DEV;
+	lo.ring_bytes = 64U << 10;
+	CHECK_OK(kipc_listen(n, &lo, &al.l));
+	co.max_ring_bytes = 16U << 10;
+	CHECK_EQ(kipc_connect(n, &co, &c), -EMSGSIZE);
+	co.max_ring_bytes = 64U << 10;
+	CHECK_OK(kipc_connect(n, &co, &c));	/* queued, never accepted */
+	kipc_close(c);
+	kipc_listener_close(al.l);
+}
+
+static void t_ring_cap_old_driver(void)
+{
+	char mask[32];
+	int ret;
+
+	if (!have_dev() || access(KIPC_PARAM_MASK, W_OK))
+		skip("needs /dev/kipc and a writable " KIPC_PARAM_MASK);
+	if (env_transport() && env_transport() != KIPC_TRANSPORT_DEV)
+		skip("a dev test: run with KIPC_TRANSPORT=dev or unset");
+	snprintf(mask, sizeof(mask), "%llu",
+		 (unsigned long long)~(uint64_t)KIPC_F_RING_CAP);
+	CHECK_OK(write_mask(mask));
+	ret = reap(spawn(ring_cap_old_driver_child, NULL), T_MS);
+	CHECK_OK(write_mask("18446744073709551615"));
+	CHECK_EQ(ret, 0);
+}
+
 /* ------------------------------------------------------------------ */
 
 static void t_basic(void)
@@ -2464,6 +2565,75 @@ static void t_hostile_peer(void)
 	hostile_run(rounds - rounds / 2, 1);
 }
 
+/*
+ * A hostile socket listener offers 1 GiB rings (item 11): a client capped
+ * at 1 MiB refuses at the OFFER, before it makes or fills any memfd, and
+ * hangs up without a SETUP.
+ */
+struct big_offer {
+	char name[64];
+	int ready[2];
+};
+
+static void big_offer_server(void *a)
+{
+	struct big_offer *bo = a;
+	struct pollfd pf = { .events = POLLIN };
+	struct sockaddr_un addr;
+	struct kipc_wire w;
+	socklen_t len;
+	int lfd, fd;
+
+	CHECK_OK(kipc__sock_addr(bo->name, &addr, &len));
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(lfd >= 0);
+	CHECK_OK(bind(lfd, (struct sockaddr *)&addr, len));
+	CHECK_OK(listen(lfd, 4));
+	CHECK_EQ(write(bo->ready[1], "r", 1), 1);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(fd >= 0);
+	memset(&w, 0, sizeof(w));
+	w.magic = KIPC_WIRE_MAGIC;
+	w.version = KIPC_WIRE_VERSION;
+	w.type = KIPC_WIRE_OFFER;
+	w.transports = (1U << KIPC_TRANSPORT_SHM) | (1U << KIPC_TRANSPORT_UDS);
+	w.ring_bytes[0] = w.ring_bytes[1] = 1U << 30;
+	w.uds_max = KIPC_UDS_MSG_MAX;
+	w.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	CHECK_EQ(send(fd, &w, sizeof(w), MSG_NOSIGNAL), (long)sizeof(w));
+	pf.fd = fd;
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	/* Hang-up, no SETUP (and so no memfd) came. */
+	CHECK_EQ(recv(fd, &w, sizeof(w), 0), 0);
+	close(fd);
+	close(lfd);
+}
+
+static void t_ring_cap_hostile_offer(void)
+{
+	struct big_offer bo;
+	struct kipc_opts o;
+	struct kipc_conn *c;
+	char ch;
+	pid_t pid;
+	int t;
+
+	for (t = KIPC_TRANSPORT_SHM; t <= KIPC_TRANSPORT_UDS; t++) {
+		snprintf(bo.name, sizeof(bo.name), "%s", new_name());
+		CHECK_OK(pipe(bo.ready));
+		pid = spawn(big_offer_server, &bo);
+		CHECK_EQ(read(bo.ready[0], &ch, 1), 1);
+		opts_init(&o);
+		o.transport = (unsigned int)t;
+		o.timeout_ms = T_MS;
+		o.max_ring_bytes = 1U << 20;
+		CHECK_EQ(kipc_connect(bo.name, &o, &c), -EMSGSIZE);
+		CHECK_EQ(reap(pid, T_MS), 0);
+		close(bo.ready[0]);
+		close(bo.ready[1]);
+	}
+}
+
 /* Raw clients that break the shm handshake in every way: the listener
  * refuses each and stays healthy.
  */
@@ -2863,6 +3033,8 @@ static const struct test tests[] = {
 	{ "opts_1_0", t_opts_1_0, 30 },
 	{ "opts_short", t_opts_short, 30 },
 	{ "dev_missing_feature", t_dev_missing_feature, 30 },
+	{ "ring_cap", t_ring_cap, 30 },
+	{ "ring_cap_old_driver", t_ring_cap_old_driver, 30 },
 	{ "basic", t_basic, 30 },
 	{ "peer_cred", t_peer_cred, 30 },
 	{ "order_boundaries", t_order_boundaries, 30 },
@@ -2903,6 +3075,7 @@ static const struct test tests[] = {
 #ifndef KIPC_TEST_API_ONLY
 	{ "hostile_peer", t_hostile_peer, 300 },
 	{ "handshake_hostile", t_handshake_hostile, 60 },
+	{ "ring_cap_hostile_offer", t_ring_cap_hostile_offer, 30 },
 	{ "handshake_shrink", t_handshake_shrink, 30 },
 	{ "corrupt_index_wake", t_corrupt_index_wake, 30 },
 	{ "hdr_features", t_hdr_features, 30 },

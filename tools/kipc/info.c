@@ -92,6 +92,7 @@ static void show_features(uint64_t f)
 		{ KIPC_F_PEERCRED, "peercred" },
 		{ KIPC_F_POLL_NEED, "poll_need" },
 		{ KIPC_F_NEGOTIATE, "negotiate" },
+		{ KIPC_F_RING_CAP, "ring_cap" },
 	};
 	uint64_t known = 0;
 	size_t i;

@@ -68,6 +68,7 @@
 #define KIPC_F_NEGOTIATE	(1ULL << 4)	/* @features of LISTEN, CONNECT,
 						 * CONN_INFO and kipc_shared_hdr
 						 */
+#define KIPC_F_RING_CAP		(1ULL << 5)	/* CONNECT's @max_ring_bytes */
 #define KIPC_F_RING_FORMATS	0xffffffff00000000ULL
 
 /*
@@ -103,7 +104,8 @@ struct kipc_version {
  * @features are the ring formats (KIPC_F_RING_FORMATS) the server can read.
  * Errors: EINVAL (bad name, mode bits outside 0777, ring size not a power
  * of two or out of range, backlog > max_backlog, a feature bit the driver
- * does not report, fd already bound), EADDRINUSE (name taken), E2BIG,
+ * does not report, fd already bound), EADDRINUSE (name taken), EMFILE
+ * (the caller's real uid holds max_listeners_per_user names), E2BIG,
  * EFAULT.
  */
 struct kipc_listen {
@@ -126,10 +128,15 @@ struct kipc_listen {
  * Errors: ENOENT (no such name), EACCES (mode/uid/gid deny), EAGAIN
  * (backlog full, non-blocking), EINTR, ECONNREFUSED (listener closed while
  * waiting), EMFILE (max_conns_per_user reached), ENOMEM (RLIMIT_MEMLOCK or
- * memory cgroup), ENOSPC (module parameter max_pinned_bytes), EINVAL (bad
+ * memory cgroup), ENOSPC (module parameter max_pinned_bytes or
+ * max_pinned_bytes_per_user), EINVAL (bad
  * name or flags, a feature bit the driver does not report, fd already
- * bound), E2BIG, EFAULT. @features are the ring formats the client can
- * read; the connection uses those the listener accepted too (CONN_INFO).
+ * bound, non-zero __reserved), E2BIG, EFAULT, EMSGSIZE (a ring of the
+ * listener is larger than @max_ring_bytes). @features are the ring formats
+ * the client can read; the connection uses those the listener accepted too
+ * (CONN_INFO). @max_ring_bytes (KIPC_F_RING_CAP) is the largest ring, each
+ * direction, the connector agrees to pay for; 0 is no cap beyond the
+ * module's. It is checked before anything is waited for or charged.
  */
 #define KIPC_CONNECT_NONBLOCK	(1U << 0)
 
@@ -138,6 +145,8 @@ struct kipc_connect {
 	__u32 flags;			/* in: KIPC_CONNECT_* */
 	char name[KIPC_NAME_MAX];	/* last field of the 1.0 layout */
 	__aligned_u64 features;		/* in: KIPC_F_RING_*; after 1.0 */
+	__u32 max_ring_bytes;		/* in: 0 = no cap; KIPC_F_RING_CAP */
+	__u32 __reserved;
 };
 
 /* Credentials of the other side, as SO_PEERCRED gives them: pid in the
@@ -386,7 +395,11 @@ struct kipc_rec {
  * at CONNECT and charged to the connecting process: to its memory cgroup
  * (__GFP_ACCOUNT, never invoking the OOM killer) and to its user's
  * locked_vm against RLIMIT_MEMLOCK (skipped with CAP_IPC_LOCK), as io_uring
- * does for its rings. The module parameter max_pinned_bytes caps the total.
+ * does for its rings. The module parameter max_pinned_bytes caps the total,
+ * max_pinned_bytes_per_user each connecting real uid's share of it (ENOSPC
+ * either way, CAP_IPC_LOCK or not), and max_listeners_per_user the names
+ * one real uid may hold (LISTEN: EMFILE). The connector can refuse to pay
+ * for large rings with CONNECT's @max_ring_bytes (EMSGSIZE).
  *
  * Introspection: /proc/driver/kipc (mode 0444) lists counters, listeners and
  * connections; see kmod/README.
@@ -397,7 +410,7 @@ struct kipc_rec {
 	defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct kipc_version) == 48, "kipc_version");
 _Static_assert(sizeof(struct kipc_listen) == 96, "kipc_listen");
-_Static_assert(sizeof(struct kipc_connect) == 80, "kipc_connect");
+_Static_assert(sizeof(struct kipc_connect) == 88, "kipc_connect");
 _Static_assert(sizeof(struct kipc_peer) == 16, "kipc_peer");
 _Static_assert(sizeof(struct kipc_accept) == 32, "kipc_accept");
 _Static_assert(sizeof(struct kipc_conn_info) == 72, "kipc_conn_info");
