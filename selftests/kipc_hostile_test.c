@@ -107,9 +107,15 @@ static int victim_connect_and_register(const char *name)
  * 1,000 rounds of connect-and-exit by the victim against another user's
  * listener that never accepts; after each round the victim's charges are
  * back to zero, and a fresh victim process can still connect and register
- * io_uring buffers within its memlock limit.
+ * io_uring buffers within its memlock limit. The rounds take longer than
+ * the harness's default 30 s on a KASAN kernel under TCG: hence a fixture,
+ * the harness's only way to give one test its own limit.
  */
-TEST(dead_client_charges_freed_before_accept)
+FIXTURE(rounds) {};
+FIXTURE_SETUP(rounds) {}
+FIXTURE_TEARDOWN(rounds) {}
+
+TEST_F_TIMEOUT(rounds, dead_client_charges_freed_before_accept, 600)
 {
 	char name[KIPC_NAME_MAX];
 	int ready[2], hold[2], i, rounds;

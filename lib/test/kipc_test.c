@@ -223,7 +223,8 @@ static void missing_feature_child(void *a)
 	pair_close(&p);
 }
 
-static void t_dev_missing_feature(void)
+/* Run @child against a driver that hides feature @bit (feature_mask). */
+static void with_feature_hidden(uint64_t bit, void (*child)(void *))
 {
 	char mask[32];
 	int ret;
@@ -232,13 +233,17 @@ static void t_dev_missing_feature(void)
 		skip("needs /dev/kipc and a writable " KIPC_PARAM_MASK);
 	if (env_transport() && env_transport() != KIPC_TRANSPORT_DEV)
 		skip("a dev test: run with KIPC_TRANSPORT=dev or unset");
-	snprintf(mask, sizeof(mask), "%llu",
-		 (unsigned long long)~(uint64_t)KIPC_F_POLL_NEED);
+	snprintf(mask, sizeof(mask), "%llu", (unsigned long long)~bit);
 	CHECK_OK(write_mask(mask));
 	/* In a child, so that the mask is restored whatever it does. */
-	ret = reap(spawn(missing_feature_child, NULL), T_MS);
+	ret = reap(spawn(child, NULL), T_MS);
 	CHECK_OK(write_mask("18446744073709551615"));
 	CHECK_EQ(ret, 0);
+}
+
+static void t_dev_missing_feature(void)
+{
+	with_feature_hidden(KIPC_F_POLL_NEED, missing_feature_child);
 }
 
 
@@ -327,19 +332,7 @@ static void ring_cap_old_driver_child(void *a)
 
 static void t_ring_cap_old_driver(void)
 {
-	char mask[32];
-	int ret;
-
-	if (!have_dev() || access(KIPC_PARAM_MASK, W_OK))
-		skip("needs /dev/kipc and a writable " KIPC_PARAM_MASK);
-	if (env_transport() && env_transport() != KIPC_TRANSPORT_DEV)
-		skip("a dev test: run with KIPC_TRANSPORT=dev or unset");
-	snprintf(mask, sizeof(mask), "%llu",
-		 (unsigned long long)~(uint64_t)KIPC_F_RING_CAP);
-	CHECK_OK(write_mask(mask));
-	ret = reap(spawn(ring_cap_old_driver_child, NULL), T_MS);
-	CHECK_OK(write_mask("18446744073709551615"));
-	CHECK_EQ(ret, 0);
+	with_feature_hidden(KIPC_F_RING_CAP, ring_cap_old_driver_child);
 }
 
 /* ------------------------------------------------------------------ */
