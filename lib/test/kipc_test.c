@@ -2785,20 +2785,31 @@ static void raw_clients(void *a)
 	}
 }
 
-static void t_handshake_hostile(void)
+/* A shm listener for the raw-handshake tests, which talk the wire
+ * protocol themselves: skipped on every other transport.
+ */
+static struct kipc_listener *shm_handshake_listener(char *name, size_t len)
 {
 	struct kipc_listener *l;
 	struct kipc_opts o;
-	struct kipc_conn *s;
-	char name[64];
-	pid_t child;
 
 	if (env_transport() != KIPC_TRANSPORT_SHM)
 		skip("a shm handshake test: run with KIPC_TRANSPORT=shm");
 	opts_init(&o);
 	o.transport = KIPC_TRANSPORT_SHM;
-	snprintf(name, sizeof(name), "%s", new_name());
+	snprintf(name, len, "%s", new_name());
 	CHECK_OK(kipc_listen(name, &o, &l));
+	return l;
+}
+
+static void t_handshake_hostile(void)
+{
+	struct kipc_listener *l;
+	struct kipc_conn *s;
+	char name[64];
+	pid_t child;
+
+	l = shm_handshake_listener(name, sizeof(name));
 	child = spawn(raw_clients, name);
 	s = accept_one(l, T_MS);	/* only the good client gets through */
 	recv_is(s, "hi", 2);
@@ -2860,17 +2871,11 @@ static void t_handshake_shrink(void)
 {
 	uint32_t rb[2];
 	struct kipc_listener *l;
-	struct kipc_opts o;
 	struct kipc_conn *s;
 	char name[64];
 	pid_t child;
 
-	if (env_transport() != KIPC_TRANSPORT_SHM)
-		skip("a shm handshake test: run with KIPC_TRANSPORT=shm");
-	opts_init(&o);
-	o.transport = KIPC_TRANSPORT_SHM;
-	snprintf(name, sizeof(name), "%s", new_name());
-	CHECK_OK(kipc_listen(name, &o, &l));
+	l = shm_handshake_listener(name, sizeof(name));
 	rb[0] = rb[1] = KIPC_RING_DEFAULT;
 	child = spawn(shrink_client, name);
 	shrink_size = (off_t)kipc_layout_map_bytes((uint32_t)sysconf(_SC_PAGESIZE),
@@ -3005,16 +3010,10 @@ static void t_handshake_formats(void)
 {
 	struct kipc_listener *l;
 	struct kipc_conn *c;
-	struct kipc_opts o;
 	char name[64];
 	pid_t child;
 
-	if (env_transport() != KIPC_TRANSPORT_SHM)
-		skip("a shm handshake test: run with KIPC_TRANSPORT=shm");
-	opts_init(&o);
-	o.transport = KIPC_TRANSPORT_SHM;
-	snprintf(name, sizeof(name), "%s", new_name());
-	CHECK_OK(kipc_listen(name, &o, &l));
+	l = shm_handshake_listener(name, sizeof(name));
 	child = spawn(format_client, name);
 	CHECK_EQ(kipc_accept_timeout(l, &c, 0, 500), -ETIMEDOUT);
 	CHECK_EQ(reap(child, T_MS), 0);

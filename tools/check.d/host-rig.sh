@@ -217,24 +217,25 @@ EOF
 	chmod +x "$work/bin/make"
 }
 
-fake_make 'echo "Can'"'"'t open perl script \"scripts/checkpatch.pl\": No such file or directory"; exit 2'
-! PATH=$work/bin:$PATH checkpatch_ok > /dev/null 2>&1
-check_that "checkpatch_ok fails when checkpatch.pl is missing (make exits 2)" test $? -eq 0
-fake_make 'exit 0'
-! PATH=$work/bin:$PATH checkpatch_ok > /dev/null 2>&1
-check_that "checkpatch_ok fails when checkpatch printed no per-file totals" test $? -eq 0
-fake_make 'for i in 1 2 3; do echo "total: 0 errors, 0 warnings, 0 checks, 10 lines checked"; done'
-PATH=$work/bin:$PATH checkpatch_ok > /dev/null 2>&1
-check_that "checkpatch_ok passes with a clean total for every file" test $? -eq 0
-fake_make 'echo "/bin/sh: 1: sparse: not found"; echo "make[2]: *** [kmod/a.o] Error 127"; exit 2'
-! PATH=$work/bin:$PATH sparse_ok > /dev/null 2>&1
-check_that "sparse_ok fails when sparse cannot run (Error 127)" test $? -eq 0
-fake_make 'exit 0'
-! PATH=$work/bin:$PATH sparse_ok > /dev/null 2>&1
-check_that "sparse_ok fails when it checked no source" test $? -eq 0
-fake_make 'echo "  CHECK   /x/kmod/a.c"'
-PATH=$work/bin:$PATH sparse_ok > /dev/null 2>&1
-check_that "sparse_ok passes when every source was checked" test $? -eq 0
+# static_case DESC CHECKER 0|1 MAKE-BODY: CHECKER, with a fake make that
+# runs MAKE-BODY, must pass (0) or fail (1).
+static_case()
+{
+	local rc=0
+	fake_make "$4"
+	PATH=$work/bin:$PATH "$2" > /dev/null 2>&1 || rc=1
+	check_that "$1" test "$rc" -eq "$3"
+}
+
+static_case "checkpatch_ok fails when checkpatch.pl is missing (make exits 2)" checkpatch_ok 1 \
+	'echo "Can'"'"'t open perl script \"scripts/checkpatch.pl\": No such file or directory"; exit 2'
+static_case "checkpatch_ok fails when checkpatch printed no per-file totals" checkpatch_ok 1 'exit 0'
+static_case "checkpatch_ok passes with a clean total for every file" checkpatch_ok 0 \
+	'for i in 1 2 3; do echo "total: 0 errors, 0 warnings, 0 checks, 10 lines checked"; done'
+static_case "sparse_ok fails when sparse cannot run (Error 127)" sparse_ok 1 \
+	'echo "/bin/sh: 1: sparse: not found"; echo "make[2]: *** [kmod/a.o] Error 127"; exit 2'
+static_case "sparse_ok fails when it checked no source" sparse_ok 1 'exit 0'
+static_case "sparse_ok passes when every source was checked" sparse_ok 0 'echo "  CHECK   /x/kmod/a.c"'
 
 step counted echo "2 passed, 0 failed" > /dev/null
 check_that "step: a step that counts fewer cases than expected fails" test "$failed" -eq 1

@@ -396,7 +396,14 @@ function problem(text) {
 	problems[++nprob] = text
 	nfail++
 }
-function handle(line,   n, f, i, kv) {
+# Fields 2..n of a rig line, "KEY=VALUE" each, into out[KEY].
+function key_values(f, n, out,   i, kv) {
+	for (i = 2; i <= n; i++) {
+		split(f[i], kv, "=")
+		out[kv[1]] = kv[2]
+	}
+}
+function handle(line,   n, f, i) {
 	n = split(line, f, " ")
 	if (line ~ /^KIPC-VM-TEST-BEGIN: /) {
 		if (intest)
@@ -429,18 +436,12 @@ function handle(line,   n, f, i, kv) {
 	}
 	if (line ~ /^KIPC-VM-KCONFIG: /) {
 		have_kconfig = 1
-		for (i = 2; i <= n; i++) {
-			split(f[i], kv, "=")
-			kconfig[kv[1]] = kv[2]
-		}
+		key_values(f, n, kconfig)
 		return
 	}
 	if (line ~ /^KIPC-VM-RESULT: /) {
 		have_result = 1
-		for (i = 2; i <= n; i++) {
-			split(f[i], kv, "=")
-			guest[kv[1]] = kv[2]
-		}
+		key_values(f, n, guest)
 		return
 	}
 	if (line ~ /^KIPC-VM-/)
