@@ -230,9 +230,10 @@ newname
 rm -f "$work/fifo"
 mkfifo "$work/fifo"
 exec 8<> "$work/fifo"
-timeout 30 "$KIPC" recv "$name" > /dev/null 2> "$work/recv.err" 8>&- &
+# Forced to dev: a silent fallback to shm would leave /proc empty.
+timeout 30 "$KIPC" recv -t dev -v "$name" > /dev/null 2> "$work/recv.err" 8>&- &
 rpid=$!
-timeout 30 "$KIPC" send "$name" < "$work/fifo" 2> "$work/send.err" 8>&- &
+timeout 30 "$KIPC" send -t dev -v "$name" < "$work/fifo" 2> "$work/send.err" 8>&- &
 spid=$!
 echo hello >&8
 if wait_for 10 conn_of "$name"; then
@@ -252,7 +253,9 @@ if wait_for 10 conn_of "$name"; then
 		not_ok "kipc ls --proc prints /proc/driver/kipc"
 	fi
 else
-	not_ok "kipc ls during a live connection" "no connection in /proc/driver/kipc"
+	not_ok "kipc ls during a live connection" "no connection in /proc/driver/kipc" \
+		"$(cat /proc/driver/kipc)" "recv: $(cat "$work/recv.err")" \
+		"send: $(cat "$work/send.err")"
 fi
 exec 8>&-
 wait $spid
