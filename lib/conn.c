@@ -154,7 +154,7 @@ void kipc__conn_free(struct kipc_conn *c)
 
 void *kipc__test_map(struct kipc_conn *c, size_t *len)
 {
-	int i = c->map[1] ? 1 : 0;	/* dev: the own view; shm: the memfd */
+	int i = c->map[1] ? 1 : 0;	/* the own view (dev), our memfd (shm) */
 
 	*len = c->map_len[i];
 	return c->map[i];

@@ -8,17 +8,28 @@
 
 #include "internal.h"
 
-static __thread uint64_t missing;
+static __thread uint64_t missing, missing_caps;
 
 /* Record that @features were lacking; returns -EPROTONOSUPPORT. */
 int kipc__missing(uint64_t features)
 {
 	missing = features;
+	missing_caps = 0;
+	return -EPROTONOSUPPORT;
+}
+
+/* The same for handshake caps (KIPC_WIRE_CAP_*) the peer lacked. */
+int kipc__missing_caps(uint64_t caps)
+{
+	missing = 0;
+	missing_caps = caps;
 	return -EPROTONOSUPPORT;
 }
 
 static const char *missing_text(uint64_t f)
 {
+	if (missing_caps & KIPC_WIRE_CAP_PAGE_ROLES)
+		return "the shm peer is an older libkipc without page roles: it would keep write access to our ring indices";
 	if (f & KIPC_F_RING_FORMATS)
 		return "the ring uses a format (KIPC_F_RING_*) this libkipc cannot read";
 	if (f & KIPC_F_POLL_NEED)
@@ -57,6 +68,8 @@ KIPC_API const char *kipc_strerror(int err)
 		return "not a kipc driver or peer (bad magic or handshake)";
 	case EPROTONOSUPPORT:
 		return missing_text(missing);
+	case EPERM:
+		return "the shm peer's memfd is not sealed read-only (F_SEAL_FUTURE_WRITE, SHRINK, GROW, SEAL)";
 	case EBADMSG:
 		return "peer corrupted the shared ring; connection broken";
 	case EMSGSIZE:

@@ -41,6 +41,7 @@
 #define KIPC_LIB_FORMATS	0ULL
 
 int kipc__missing(uint64_t features);
+int kipc__missing_caps(uint64_t caps);
 
 /*
  * libbpf's OPTS_VALID/OPTS_GET for struct kipc_opts: a caller's struct may
@@ -145,7 +146,9 @@ struct kipc_conn {
 	pid_t peer_pid;
 	uid_t peer_uid;
 	gid_t peer_gid;
-	void *map[2];		/* dev: shared and own views; shm: the memfd */
+	void *map[2];		/* dev: shared and own views; shm: the peer's
+				 * memfd (read-only) and ours
+				 */
 	size_t map_len[2];
 };
 
@@ -236,14 +239,14 @@ int kipc__dev_accept(int lfd, const struct kipc_cfg *cfg,
 		     struct kipc_conn **out);
 
 /* shm transport (shm.c). */
-int kipc__shm_create(const uint32_t ring_bytes[2], uint64_t formats,
-		     int *memfd, void **map, size_t *len);
-int kipc__shm_adopt(int memfd, const uint32_t ring_bytes[2], uint64_t formats,
+int kipc__shm_create(int side, const uint32_t ring_bytes[2], int *memfd,
+		     void **map, size_t *len);
+int kipc__shm_adopt(int memfd, int side, const uint32_t ring_bytes[2],
 		    void **map, size_t *len);
 int kipc__shm_bells(int bell[2], int peer_view[2]);
-int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
-		    const uint32_t ring_bytes[2], const int bell[2],
-		    const int peer_view[2]);
+int kipc__shm_setup(struct kipc_conn *c, int sock, void *own, size_t own_len,
+		    void *peer, size_t peer_len, const uint32_t ring_bytes[2],
+		    const int bell[2], const int peer_view[2]);
 
 /* uds transport (uds.c). */
 int kipc__uds_setup(struct kipc_conn *c, int sock, uint32_t tx_max,
@@ -255,10 +258,19 @@ uint32_t kipc__uds_tx_max(int sock, uint32_t ring_bytes);
  * SOCK_SEQPACKET message per step, each a struct kipc_wire:
  *
  *   server, at accept:  OFFER  transports it takes, ring sizes, its uds
- *                              message limit; or REJECT (-EACCES ...)
- *   client:             SETUP  the transport chosen, its uds limit; shm adds
- *                              SCM_RIGHTS {memfd, data bell, room bell}
- *   server:             READY  (shm adds {data bell, room bell}) or REJECT
+ *                              message limit, its caps; or REJECT (-EACCES ...)
+ *   client:             SETUP  the transport chosen, its uds limit, its caps;
+ *                              shm adds SCM_RIGHTS {memfd, data bell,
+ *                              room bell}
+ *   server:             READY  (shm adds {memfd, data bell, room bell}) or
+ *                              REJECT
+ *
+ * On shm each side's memfd holds only what that side writes, laid out as
+ * the driver's OWN view of that side (shm.c, "Page roles"), sealed so that
+ * the receiver can map it read-only and nothing else. A peer without
+ * KIPC_WIRE_CAP_PAGE_ROLES (an older libkipc, whose one memfd both sides
+ * map read-write) is refused on shm: -EPROTONOSUPPORT; a client that may
+ * use uds falls back to it.
  *
  * A "bell" here is an epoll fd holding, edge-triggered, an eventfd that only
  * its creator can write: the ringing side keeps the eventfd to itself, so a
@@ -273,6 +285,10 @@ uint32_t kipc__uds_tx_max(int sock, uint32_t ring_bytes);
 #define KIPC_WIRE_READY		3
 #define KIPC_WIRE_REJECT	4
 
+/* kipc_wire.caps: what the handshake itself can do. */
+#define KIPC_WIRE_CAP_PAGE_ROLES (1ULL << 0)	/* shm: one sealed memfd per side */
+#define KIPC_WIRE_CAPS		KIPC_WIRE_CAP_PAGE_ROLES
+
 struct kipc_wire {
 	uint32_t magic;
 	uint16_t version;
@@ -286,7 +302,10 @@ struct kipc_wire {
 				 * SETUP: those the client's memfd uses, a
 				 * subset; 0 from a 1.0 peer
 				 */
-	uint64_t reserved;
+	uint64_t caps;		/* OFFER: KIPC_WIRE_CAP_* the server has;
+				 * SETUP: those the client uses, a subset;
+				 * 0 from a peer older than page roles
+				 */
 };
 
 int kipc__sock_listen(const char *name, const struct kipc_cfg *cfg, int *fd);

@@ -1,21 +1,33 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
 /*
- * The shm transport: the driver's ring layout in a memfd that the client
- * creates and seals, and eventfd doorbells. See the handshake in
+ * The shm transport: the driver's ring layout split by writer into two
+ * memfds, one per side, and eventfd doorbells. See the handshake in
  * internal.h; the data path is conn.c's, shared with dev.
  *
- * What the server checks before it touches the client's memory: the fd is a
- * regular file of exactly the expected size, sealed against shrinking and
- * growing (F_SEAL_SHRINK | F_SEAL_GROW, so no page of the mapping can go
- * away and SIGBUS us), and its header, once copied out, is the canonical
- * layout for the offered ring sizes. Both sides map it read-write, so each
- * can scribble over everything, the header and the other's indices
- * included: the header is never read again after the check (only the copy
- * is used), and every index and record read from the rings is bounded by
- * kipc_ring.h. A side never reads back its own published indices.
+ * Page roles. The driver gives each side a read-write OWN view (its index
+ * page: the producer index of the ring it sends on and the consumer index
+ * of the ring it receives on; then the data of the ring it sends on) and
+ * a read-only view of everything. shm builds the same from memfds: each
+ * side creates one memfd laid out as its OWN view (kipc_layout_init()'s
+ * own_map_bytes and own_data_off, the uapi header), maps it read-write,
+ * then seals it with F_SEAL_FUTURE_WRITE (no new writable mapping, no
+ * write(), no hole punching; our mapping made before stays writable) and
+ * F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, and passes it over. The peer
+ * can map it only read-only, and mprotect() cannot upgrade that mapping
+ * (the seal clears VM_MAYWRITE), so a hostile peer can corrupt its own
+ * indices and messages, never ours. What we read from its memfd is bounded
+ * by kipc_ring.h as on dev. Where the peer is the driver nothing of this
+ * applies: dev.c maps the driver's views.
  *
- * Nothing outlives the users: the memfd has no name in any filesystem and
- * the socket is abstract, so kill -9 of both leaves nothing behind.
+ * What a side checks before it touches the peer's memfd: the seals first
+ * (-EPERM without all four), so that the size it checks next is the size
+ * for good; then that it is a regular file of exactly the expected size
+ * (-EBADMSG), so no page of the mapping can go away and SIGBUS us. There
+ * is no header in shared memory: both sides compute the layout from the
+ * handshake's ring sizes (and the page size, which must match).
+ *
+ * Nothing outlives the users: the memfds have no name in any filesystem
+ * and the socket is abstract, so kill -9 of both leaves nothing behind.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,32 +42,43 @@
 
 #include "internal.h"
 
-#define SHM_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW)
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE	0x0010	/* Linux 5.1 */
+#endif
 
-/* The driver's layout (kipc_layout_init(), the uapi header), so that one
- * ring code fits both.
- */
-static void shm_layout(struct kipc_shared_hdr *h, uint32_t page,
-		       const uint32_t ring_bytes[2], uint64_t formats)
-{
-	memset(h, 0, sizeof(*h));
-	kipc_layout_init(h, page, ring_bytes);
-	h->features = formats;
-}
+#define SHM_SEALS	(F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | \
+			 F_SEAL_SEAL)
 
 static uint32_t page_size(void)
 {
 	return (uint32_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Client: a fresh, sealed, populated memfd with the header written; the
- * rings use ring formats @formats (agreed in the handshake).
+/* The driver's layout (kipc_layout_init(), the uapi header), so that one
+ * ring code fits both: the memfd of side @side is that side's OWN view.
  */
-int kipc__shm_create(const uint32_t ring_bytes[2], uint64_t formats,
-		     int *memfd, void **map, size_t *len)
+static void shm_layout(struct kipc_shared_hdr *h, const uint32_t ring_bytes[2])
 {
-	size_t size = kipc_layout_map_bytes(page_size(), ring_bytes);
-	void *m;
+	memset(h, 0, sizeof(*h));
+	kipc_layout_init(h, page_size(), ring_bytes);
+}
+
+static size_t shm_bytes(int side, const uint32_t ring_bytes[2])
+{
+	struct kipc_shared_hdr h;
+
+	shm_layout(&h, ring_bytes);
+	return h.own_map_bytes[side];
+}
+
+/* Side @side's memfd, fresh, populated and sealed, mapped read-write in
+ * *map; the fd in *memfd is for the peer, who can map it read-only only.
+ */
+int kipc__shm_create(int side, const uint32_t ring_bytes[2], int *memfd,
+		     void **map, size_t *len)
+{
+	size_t size = shm_bytes(side, ring_bytes);
+	void *m = MAP_FAILED;
 	int fd, ret;
 
 	fd = memfd_create("kipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -63,21 +86,18 @@ int kipc__shm_create(const uint32_t ring_bytes[2], uint64_t formats,
 		return -errno;
 	if (ftruncate(fd, (off_t)size) < 0)
 		goto out_errno;
-	/* Populate: the pages are charged to us, the client, and the data
-	 * path never faults.
+	/* Populate: the pages are charged to us, their writer, and the data
+	 * path never faults. The mapping comes before the seal, which keeps
+	 * it writable and forbids every later one.
 	 */
 	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 		 fd, 0);
 	if (m == MAP_FAILED)
 		goto out_errno;
-	shm_layout(m, page_size(), ring_bytes, formats);
-	if (fcntl(fd, F_ADD_SEALS, SHM_SEALS | F_SEAL_SEAL) < 0 ||
-	    madvise(m, size, MADV_DONTFORK) < 0) {
-		ret = -errno;
-		munmap(m, size);
-		close(fd);
-		return ret;
-	}
+	/* EINVAL from a kernel before F_SEAL_FUTURE_WRITE: no shm. */
+	if (fcntl(fd, F_ADD_SEALS, SHM_SEALS) < 0 ||
+	    madvise(m, size, MADV_DONTFORK) < 0)
+		goto out_errno;
 	*memfd = fd;
 	*map = m;
 	*len = size;
@@ -85,64 +105,52 @@ int kipc__shm_create(const uint32_t ring_bytes[2], uint64_t formats,
 
 out_errno:
 	ret = -errno;
+	if (m != MAP_FAILED)
+		munmap(m, size);
 	close(fd);
 	return ret;
 }
 
 /*
- * Server: check the client's memfd and map it. @formats are the ring
- * formats its SETUP said it uses, already checked against ours.
- * -EBADMSG if unfit.
+ * The peer's memfd: side @side's, for our ring sizes. Check it and map it
+ * read-only. -EPERM if it is not sealed as kipc__shm_create() seals it (the
+ * peer could write it behind our back, or shrink it), -EBADMSG if it is
+ * not a regular file of the right size.
  */
-int kipc__shm_adopt(int memfd, const uint32_t ring_bytes[2], uint64_t formats,
+int kipc__shm_adopt(int memfd, int side, const uint32_t ring_bytes[2],
 		    void **map, size_t *len)
 {
-	uint32_t page = page_size();
-	size_t size = kipc_layout_map_bytes(page, ring_bytes);
-	struct kipc_shared_hdr h, want;
+	size_t size = shm_bytes(side, ring_bytes);
 	struct stat st;
-	int seals, ret;
+	int seals;
 	void *m;
 
 	/* Seals first: once it can neither shrink nor grow, the size we
-	 * check next is the size for good. The other way round, the client
+	 * check next is the size for good. The other way round, the peer
 	 * could shrink it between the two checks and seal it then.
 	 */
 	seals = fcntl(memfd, F_GET_SEALS);
+	if (seals < 0 && errno != EINVAL)
+		return -errno;
 	if (seals < 0 || (seals & SHM_SEALS) != SHM_SEALS)
-		return -EBADMSG;
+		return -EPERM;		/* EINVAL: not a memfd at all */
 	if (fstat(memfd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
 	    (uint64_t)st.st_size != size)
 		return -EBADMSG;
-	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-		 memfd, 0);
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, memfd, 0);
 	if (m == MAP_FAILED)
 		return -errno;
-	ret = kipc_hdr_check(m, size, 0, KIPC_SIDE_SERVER, formats, &h);
-	if (ret)
-		goto out_unmap;
-	shm_layout(&want, page, ring_bytes, formats);
-	if (h.features != want.features ||
-	    h.hdr_size != want.hdr_size || h.page_size != want.page_size ||
-	    h.own_data_off != want.own_data_off ||
-	    memcmp(h.own_map_bytes, want.own_map_bytes, sizeof(h.own_map_bytes)) ||
-	    memcmp(h.ring, want.ring, sizeof(h.ring))) {
-		ret = -EBADMSG;
-		goto out_unmap;
-	}
 	if (madvise(m, size, MADV_DONTFORK) < 0) {
-		ret = -errno;
-		goto out_unmap;
+		int ret = -errno;
+
+		munmap(m, size);
+		return ret;
 	}
 	*map = m;
 	*len = size;
 	return 0;
-
-out_unmap:
-	munmap(m, size);
-	return ret;
 }
 
 /*
@@ -180,8 +188,9 @@ out_close:
 }
 
 /*
- * Wire up connection @c: the rings in @map, our bells, and the peer's bell
- * views, into which we add our end of the socket (hang-up, level):
+ * Wire up connection @c: our memfd's mapping @own (read-write) and the
+ * peer's @peer (read-only), our bells, and the peer's bell views, into
+ * which we add our end of the socket (hang-up, level):
  *   rx.wait_fd = rx.bell_fd  {peer's data bell (edge), socket}  blocking recv
  *   tx.wait_fd = tx.bell_fd  {peer's room bell (edge), socket}  blocking send
  *   poll_fd                  {both of those (level)}             kipc_fd()
@@ -190,19 +199,21 @@ out_close:
  * peer holds these epoll fds too but cannot take our socket out of them:
  * EPOLL_CTL_DEL needs an fd for our file, which it never gets. It can add
  * fds of its own, which at worst wakes us for nothing.
- * Takes over every fd and the mapping, also on failure.
+ * Takes over every fd and both mappings, also on failure.
  */
-int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
-		    const uint32_t ring_bytes[2], const int bell[2],
-		    const int peer_view[2])
+int kipc__shm_setup(struct kipc_conn *c, int sock, void *own, size_t own_len,
+		    void *peer, size_t peer_len, const uint32_t ring_bytes[2],
+		    const int bell[2], const int peer_view[2])
 {
 	struct kipc_shared_hdr h;
-	uint8_t *m = map;
+	uint8_t *o = own, *p = peer;
 	int s = c->side, r = 1 - c->side, ret;
 
 	c->fd = sock;
-	c->map[0] = map;
-	c->map_len[0] = len;
+	c->map[0] = peer;
+	c->map_len[0] = peer_len;
+	c->map[1] = own;
+	c->map_len[1] = own_len;
 	c->tx.kick_fd = bell[0];
 	c->rx.kick_fd = bell[1];
 	c->rx.bell_fd = c->rx.wait_fd = peer_view[0];
@@ -210,14 +221,16 @@ int kipc__shm_setup(struct kipc_conn *c, int sock, void *map, size_t len,
 	if (!kipc__anon_fd_ok(peer_view[0]) || !kipc__anon_fd_ok(peer_view[1]))
 		return -EBADMSG;
 
-	/* The geometry only: the formats are in the checked copy. */
-	shm_layout(&h, page_size(), ring_bytes, 0);
-	kipc_ring_init(&c->tx.ring, m + h.ring[s].data_off, h.ring[s].size,
-		       (struct kipc_prod *)(m + h.ring[s].prod_off),
-		       (struct kipc_cons *)(m + h.ring[s].cons_off));
-	kipc_ring_init(&c->rx.ring, m + h.ring[r].data_off, h.ring[r].size,
-		       (struct kipc_prod *)(m + h.ring[r].prod_off),
-		       (struct kipc_cons *)(m + h.ring[r].cons_off));
+	/* Each memfd is its writer's OWN view: the index page (its producer
+	 * line, its consumer line), then the data of the ring it sends on.
+	 */
+	shm_layout(&h, ring_bytes);
+	kipc_ring_init(&c->tx.ring, o + h.own_data_off, h.ring[s].size,
+		       (struct kipc_prod *)(o + KIPC_PROD_LINE_OFF),
+		       (struct kipc_cons *)(p + KIPC_CONS_LINE_OFF));
+	kipc_ring_init(&c->rx.ring, p + h.own_data_off, h.ring[r].size,
+		       (struct kipc_prod *)(p + KIPC_PROD_LINE_OFF),
+		       (struct kipc_cons *)(o + KIPC_CONS_LINE_OFF));
 
 	/* Adding to an fd that is not an epoll fails: one more check. */
 	ret = kipc__epoll_add(c->rx.bell_fd, sock, EPOLLRDHUP, KIPC_EPOLL_SOCK);
@@ -312,8 +325,9 @@ static void shm_free(struct kipc_conn *c)
 	};
 	size_t i;
 
-	if (c->map[0])
-		munmap(c->map[0], c->map_len[0]);
+	for (i = 0; i < 2; i++)
+		if (c->map[i])
+			munmap(c->map[i], c->map_len[i]);
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);

@@ -319,6 +319,7 @@ int kipc__sock_accept_new(struct kipc_listener *l)
 		w.uds_max = p->uds_max;
 		w.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 		w.features = KIPC_LIB_FORMATS;
+		w.caps = KIPC_WIRE_CAPS;
 		if (wire_send(fd, &w, NULL, 0) ||
 		    kipc__epoll_add(l->epfd, fd, EPOLLIN | EPOLLRDHUP,
 				    (uint64_t)(uintptr_t)p)) {
@@ -336,12 +337,15 @@ int kipc__sock_accept_new(struct kipc_listener *l)
 	}
 }
 
+/* The client's memfd and bells, then ours: @out gets what READY passes,
+ * {our memfd, data bell, room bell}, for the caller to close once sent.
+ */
 static int shm_server(struct kipc_conn *c, int sock, const uint32_t rb[2],
-		      uint64_t formats, int *fds, int nfds, int view[2])
+		      int *fds, int nfds, int out[3])
 {
-	int bell[2], peer_view[2];
-	size_t len;
-	void *map;
+	int bell[2], view[2], peer_view[2], memfd;
+	size_t len, peer_len;
+	void *map, *peer;
 	int ret;
 
 	if (nfds != 3) {
@@ -350,19 +354,30 @@ static int shm_server(struct kipc_conn *c, int sock, const uint32_t rb[2],
 	}
 	peer_view[0] = fds[1];
 	peer_view[1] = fds[2];
-	ret = kipc__shm_adopt(fds[0], rb, formats, &map, &len);
+	ret = kipc__shm_adopt(fds[0], KIPC_SIDE_CLIENT, rb, &peer, &peer_len);
 	close(fds[0]);
-	if (ret) {
-		close_fds(peer_view, 2);
-		return ret;
-	}
+	if (ret)
+		goto out_views;
+	ret = kipc__shm_create(KIPC_SIDE_SERVER, rb, &memfd, &map, &len);
+	if (ret)
+		goto out_peer;
 	ret = kipc__shm_bells(bell, view);
 	if (ret) {
 		munmap(map, len);
-		close_fds(peer_view, 2);
-		return ret;
+		close(memfd);
+		goto out_peer;
 	}
-	return kipc__shm_setup(c, sock, map, len, rb, bell, peer_view);
+	out[0] = memfd;
+	out[1] = view[0];
+	out[2] = view[1];
+	return kipc__shm_setup(c, sock, map, len, peer, peer_len, rb, bell,
+			       peer_view);
+
+out_peer:
+	munmap(peer, peer_len);
+out_views:
+	close_fds(peer_view, 2);
+	return ret;
 }
 
 /*
@@ -373,7 +388,7 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 			     struct kipc_conn **out)
 {
 	uint32_t rb[2] = { l->ring_bytes, l->ring_bytes };
-	int fds[WIRE_MAX_FDS], nfds = 0, view[2] = { -1, -1 };
+	int fds[WIRE_MAX_FDS], nfds = 0, out_fds[3] = { -1, -1, -1 };
 	uint32_t uds_max = p->uds_max;
 	struct kipc_wire w;
 	struct kipc_conn *c;
@@ -396,9 +411,14 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 		kipc__pending_drop(l, p);
 		return -EAGAIN;
 	}
-	/* Formats we did not offer: the client cannot be one of ours. */
+	/* Formats or caps we did not offer: the client cannot be one of
+	 * ours. shm without page roles is an older client's one memfd, which
+	 * it would keep mapped read-write, our indices in it.
+	 */
 	if (w.features & ~(uint64_t)KIPC_LIB_FORMATS ||
-	    (t == KIPC_TRANSPORT_UDS && w.features)) {
+	    (t == KIPC_TRANSPORT_UDS && w.features) ||
+	    (w.caps & ~(uint64_t)KIPC_WIRE_CAPS) ||
+	    (t == KIPC_TRANSPORT_SHM && !(w.caps & KIPC_WIRE_CAP_PAGE_ROLES))) {
 		close_fds(fds, nfds);
 		wire_reject(fd, -EPROTONOSUPPORT);
 		kipc__pending_drop(l, p);
@@ -419,19 +439,19 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 	}
 	c->fd = fd;
 	if (t == KIPC_TRANSPORT_SHM)
-		ret = shm_server(c, fd, rb, w.features, fds, nfds, view);
+		ret = shm_server(c, fd, rb, fds, nfds, out_fds);
 	else
 		ret = kipc__uds_setup(c, fd, uds_max,
 				      uds_rx_max(w.uds_max, rb[KIPC_RING_C2S]));
 	if (!ret) {
 		sock_peer_cred(c, fd);
 		wire_init(&w, KIPC_WIRE_READY);
-		ret = wire_send(fd, &w, view, t == KIPC_TRANSPORT_SHM ? 2 : 0);
+		ret = wire_send(fd, &w, out_fds, t == KIPC_TRANSPORT_SHM ? 3 : 0);
 	} else {
 		wire_reject(fd, ret);
 	}
-	if (view[0] >= 0)
-		close_fds(view, 2);
+	if (out_fds[0] >= 0)
+		close_fds(out_fds, 3);	/* the client has its own references */
 	if (ret) {
 		kipc__conn_free(c);
 		return -EAGAIN;
@@ -451,10 +471,10 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 	int memfd, bell[2], view[2], fds[3], nfds = 0, ret;
 	struct kipc_conn *c;
 	struct kipc_wire w;
-	size_t len;
-	void *map;
+	size_t len, peer_len;
+	void *map, *peer;
 
-	ret = kipc__shm_create(rb, formats, &memfd, &map, &len);
+	ret = kipc__shm_create(KIPC_SIDE_CLIENT, rb, &memfd, &map, &len);
 	if (ret)
 		return ret;
 	ret = kipc__shm_bells(bell, view);
@@ -466,6 +486,7 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 	wire_init(&w, KIPC_WIRE_SETUP);
 	w.transports = KIPC_TRANSPORT_SHM;
 	w.features = formats;
+	w.caps = KIPC_WIRE_CAP_PAGE_ROLES;
 	fds[0] = memfd;
 	fds[1] = view[0];
 	fds[2] = view[1];
@@ -473,27 +494,34 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 	*sent = !ret;
 	close_fds(fds, 3);	/* the server has its own references now */
 	if (!ret)
-		ret = wire_wait(fd, &w, fds, 2, &nfds, deadline);
+		ret = wire_wait(fd, &w, fds, 3, &nfds, deadline);
 	if (!ret && w.type == KIPC_WIRE_REJECT)
 		ret = w.status < 0 && w.status > -4096 ? w.status : -ECONNREFUSED;
-	else if (!ret && (w.type != KIPC_WIRE_READY || nfds != 2))
+	else if (!ret && (w.type != KIPC_WIRE_READY || nfds != 3))
 		ret = -EPROTO;
 	if (ret == -ECONNRESET)
 		ret = -ECONNREFUSED;
+	/* READY's fds: {server memfd, data bell, room bell} */
+	if (!ret)
+		ret = kipc__shm_adopt(fds[0], KIPC_SIDE_SERVER, rb, &peer,
+				      &peer_len);
 	if (ret) {
 		close_fds(fds, nfds);
 		close_fds(bell, 2);
 		munmap(map, len);
 		return ret;
 	}
+	close(fds[0]);
 	c = kipc__conn_alloc(&kipc__shm_ops, KIPC_SIDE_CLIENT, cfg);
 	if (!c) {
-		close_fds(fds, nfds);
+		close_fds(fds + 1, 2);
 		close_fds(bell, 2);
+		munmap(peer, peer_len);
 		munmap(map, len);
 		return -ENOMEM;
 	}
-	ret = kipc__shm_setup(c, fd, map, len, rb, bell, fds);
+	ret = kipc__shm_setup(c, fd, map, len, peer, peer_len, rb, bell,
+			      fds + 1);
 	if (ret) {
 		c->fd = -1;	/* the caller closes the socket */
 		kipc__conn_free(c);
@@ -549,7 +577,7 @@ int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
 	struct kipc_wire w;
 	uint32_t rb[2];
 	int fd, ret, nfds = 0, fds[1];
-	bool shm_ok, uds_ok, sent = false;
+	bool shm_ok, uds_ok, roles, sent = false;
 	socklen_t len;
 
 	ret = kipc__sock_addr(name, &a, &len);
@@ -607,6 +635,14 @@ int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
 	uds_ok = (w.transports & (1U << KIPC_TRANSPORT_UDS)) &&
 		 cfg->transport != KIPC_TRANSPORT_SHM;
 	ret = -ENODEV;
+	/* A server without page roles would map our memfd read-write, and
+	 * our indices with it: never over shm, uds if it may.
+	 */
+	roles = w.caps & KIPC_WIRE_CAP_PAGE_ROLES;
+	if (shm_ok && !roles) {
+		ret = kipc__missing_caps(KIPC_WIRE_CAP_PAGE_ROLES);
+		shm_ok = false;
+	}
 	if (shm_ok) {
 		/* The formats both of us read; a 1.0 server offers none. */
 		ret = shm_client(fd, cfg, rb, w.features & KIPC_LIB_FORMATS,

@@ -2339,18 +2339,16 @@ static void t_no_leftovers(void)
 static void scribble(struct kipc_conn *c, uint64_t *s)
 {
 	size_t len, page = (size_t)sysconf(_SC_PAGESIZE), off;
-	uint8_t *m = kipc__test_map(c, &len);
+	uint8_t *m = kipc__test_map(c, &len);	/* dev, shm: the own pages */
 	uint32_t v, cur;
 	uint64_t r = rnd_next(s);
-	bool dev = kipc_transport(c) == KIPC_TRANSPORT_DEV;
 
 	switch (r % 8) {
-	case 0:		/* the header (shm) or our index page (dev) */
+	case 0:		/* our index page */
 		off = rnd_next(s) % page;
 		break;
 	case 1: case 2: case 3:	/* the index lines */
-		off = (dev ? 0 : page * (1 + rnd_next(s) % 2)) +
-		      (rnd_next(s) % 2) * 128 + (rnd_next(s) % 2) * 4;
+		off = (rnd_next(s) % 2) * 128 + (rnd_next(s) % 2) * 4;
 		break;
 	default:	/* anywhere: records, data */
 		off = rnd_next(s) % len;
@@ -2593,6 +2591,7 @@ static void big_offer_server(void *a)
 	w.ring_bytes[0] = w.ring_bytes[1] = 1U << 30;
 	w.uds_max = KIPC_UDS_MSG_MAX;
 	w.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	w.caps = KIPC_WIRE_CAP_PAGE_ROLES;
 	CHECK_EQ(send(fd, &w, sizeof(w), MSG_NOSIGNAL), (long)sizeof(w));
 	pf.fd = fd;
 	CHECK_EQ(poll(&pf, 1, T_MS), 1);
@@ -2687,8 +2686,40 @@ static void raw_refused(int fd)
 	close(fd);
 }
 
-static int raw_memfd(const struct kipc_wire *offer, int seals, int size_delta,
-		     bool bad_magic)
+/* The server's answer: REJECT with @err. */
+static void raw_rejected(int fd, int err)
+{
+	struct kipc_wire w;
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	CHECK_EQ(recv(fd, &w, sizeof(w), 0), (long)sizeof(w));
+	CHECK_EQ(w.type, KIPC_WIRE_REJECT);
+	CHECK_EQ(w.status, err);
+	close(fd);
+}
+
+#define SHM_SEALS_ALL	(F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | \
+			 F_SEAL_SEAL)
+
+/* Side @side's memfd for the rings of @offer (its OWN view: index page,
+ * then the data it sends), @size_delta bytes off, with @seals.
+ */
+static int raw_memfd(const struct kipc_wire *offer, int side, int seals,
+		     int size_delta)
+{
+	size_t size = (size_t)sysconf(_SC_PAGESIZE) + offer->ring_bytes[side];
+	int fd = memfd_create("raw", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+
+	CHECK(fd >= 0);
+	CHECK_OK(ftruncate(fd, (off_t)size + size_delta));
+	if (seals)
+		CHECK_OK(fcntl(fd, F_ADD_SEALS, seals));
+	return fd;
+}
+
+/* The 1.0 layout an older client sent: one memfd, header and both rings. */
+static int raw_memfd_1_0(const struct kipc_wire *offer)
 {
 	uint32_t rb[2] = { offer->ring_bytes[0], offer->ring_bytes[1] };
 	size_t size = kipc_layout_map_bytes((uint32_t)sysconf(_SC_PAGESIZE), rb);
@@ -2696,69 +2727,107 @@ static int raw_memfd(const struct kipc_wire *offer, int seals, int size_delta,
 	struct kipc_shared_hdr *h;
 
 	CHECK(fd >= 0);
-	CHECK_OK(ftruncate(fd, (off_t)size + size_delta));
+	CHECK_OK(ftruncate(fd, (off_t)size));
 	h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	CHECK(h != MAP_FAILED);
 	kipc_layout_init(h, (uint32_t)sysconf(_SC_PAGESIZE), rb);
-	if (bad_magic)
-		h->magic ^= 1;
 	munmap(h, 4096);
-	if (seals)
-		CHECK_OK(fcntl(fd, F_ADD_SEALS, seals));
+	CHECK_OK(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL));
 	return fd;
+}
+
+static void raw_setup_init(struct kipc_wire *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->magic = KIPC_WIRE_MAGIC;
+	w->version = KIPC_WIRE_VERSION;
+	w->type = KIPC_WIRE_SETUP;
+	w->transports = KIPC_TRANSPORT_SHM;
+	w->caps = KIPC_WIRE_CAP_PAGE_ROLES;
 }
 
 static void raw_clients(void *a)
 {
 	const char *name = a;
-	const int good = F_SEAL_SHRINK | F_SEAL_GROW;
+	const int c = KIPC_SIDE_CLIENT;
 	struct kipc_wire offer, w;
 	int fd, fds[5], bell[2], view[2], pipefd[2], i;
 
 	CHECK_OK(kipc__shm_bells(bell, view));
 	CHECK_OK(pipe(pipefd));
-	memset(&w, 0, sizeof(w));
-	w.magic = KIPC_WIRE_MAGIC;
-	w.version = KIPC_WIRE_VERSION;
-	w.type = KIPC_WIRE_SETUP;
-	w.transports = KIPC_TRANSPORT_SHM;
-	for (i = 0; i < 9; i++) {
+	raw_setup_init(&w);
+	for (i = 0; i < 12; i++) {
 		fd = raw_connect(name, &offer);
+		CHECK_EQ(offer.caps, KIPC_WIRE_CAP_PAGE_ROLES);
+		fds[0] = -1;
 		fds[1] = view[0];
 		fds[2] = view[1];
 		switch (i) {
 		case 0:		/* not sealed */
-			fds[0] = raw_memfd(&offer, 0, 0, false);
+			fds[0] = raw_memfd(&offer, c, 0, 0);
 			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPERM);
 			break;
 		case 1:		/* sealed against growing only */
-			fds[0] = raw_memfd(&offer, F_SEAL_GROW, 0, false);
+			fds[0] = raw_memfd(&offer, c, F_SEAL_GROW, 0);
 			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPERM);
 			break;
-		case 2:		/* wrong size */
-			fds[0] = raw_memfd(&offer, good, 4096, false);
+		case 2:		/* the 1.0 seals: writable by its maker */
+			fds[0] = raw_memfd(&offer, c, F_SEAL_SHRINK |
+					   F_SEAL_GROW | F_SEAL_SEAL, 0);
 			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPERM);
 			break;
-		case 3:		/* bad header */
-			fds[0] = raw_memfd(&offer, good, 0, true);
+		case 3:		/* wrong size: a page more, a page less */
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, 4096);
 			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EBADMSG);
+			close(fds[0]);
+			fd = raw_connect(name, &offer);
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, -4096);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EBADMSG);
 			break;
-		case 4:		/* a pipe for a doorbell */
-			fds[0] = raw_memfd(&offer, good, 0, false);
+		case 4:		/* the server's side of the layout */
+			offer.ring_bytes[c] *= 2;
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, 0);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EBADMSG);
+			break;
+		case 5:		/* a pipe for a doorbell */
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, 0);
 			fds[1] = pipefd[0];
 			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_refused(fd);
 			break;
-		case 5:		/* a pipe for the memory */
+		case 6:		/* a pipe for the memory */
 			fds[0] = pipefd[1];
 			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPERM);
+			fds[0] = -1;
 			break;
-		case 6:		/* too many fds */
-			fds[0] = raw_memfd(&offer, good, 0, false);
+		case 7:		/* too many fds */
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, 0);
 			fds[3] = fds[4] = pipefd[0];
 			raw_send(fd, &w, sizeof(w), fds, 5);
+			raw_refused(fd);
 			break;
-		case 7:		/* garbage */
+		case 8:		/* an older client: one memfd, no page roles */
+			fds[0] = raw_memfd_1_0(&offer);
+			w.caps = 0;
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPROTONOSUPPORT);
+			break;
+		case 9:		/* a cap nobody has */
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, 0);
+			w.caps |= 1ULL << 63;
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPROTONOSUPPORT);
+			break;
+		case 10:	/* garbage */
 			raw_send(fd, "garbage!", 8, NULL, 0);
+			raw_refused(fd);
 			break;
 		default:	/* uds with fds, an unknown transport */
 			w.transports = KIPC_TRANSPORT_UDS;
@@ -2767,12 +2836,12 @@ static void raw_clients(void *a)
 			w.transports = 7;
 			fd = raw_connect(name, &offer);
 			raw_send(fd, &w, sizeof(w), NULL, 0);
+			raw_refused(fd);
 			break;
 		}
-		raw_refused(fd);
-		if (i <= 4 || i == 6)
+		if (fds[0] >= 0)
 			close(fds[0]);
-		w.transports = KIPC_TRANSPORT_SHM;
+		raw_setup_init(&w);
 	}
 	/* One that says nothing and goes away, then a good one. */
 	fd = raw_connect(name, &offer);
@@ -2836,8 +2905,7 @@ int fstat(int fd, struct stat *st)
 	if (!ret && shrink_size && S_ISREG(st->st_mode) &&
 	    st->st_size == shrink_size) {
 		shrink_size = 0;
-		if (!ftruncate(fd, 0) &&
-		    !fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+		if (!ftruncate(fd, 0) && !fcntl(fd, F_ADD_SEALS, SHM_SEALS_ALL))
 			shrink_done = 1;
 	}
 	return ret;
@@ -2851,13 +2919,10 @@ static void shrink_client(void *a)
 	struct name_arg na;
 
 	CHECK_OK(kipc__shm_bells(bell, view));
-	memset(&w, 0, sizeof(w));
-	w.magic = KIPC_WIRE_MAGIC;
-	w.version = KIPC_WIRE_VERSION;
-	w.type = KIPC_WIRE_SETUP;
-	w.transports = KIPC_TRANSPORT_SHM;
+	raw_setup_init(&w);
 	fd = raw_connect(name, &offer);
-	fds[0] = raw_memfd(&offer, 0, 0, false);	/* right size, unsealed */
+	/* right size, unsealed */
+	fds[0] = raw_memfd(&offer, KIPC_SIDE_CLIENT, 0, 0);
 	fds[1] = view[0];
 	fds[2] = view[1];
 	raw_send(fd, &w, sizeof(w), fds, 3);
@@ -2878,8 +2943,7 @@ static void t_handshake_shrink(void)
 	l = shm_handshake_listener(name, sizeof(name));
 	rb[0] = rb[1] = KIPC_RING_DEFAULT;
 	child = spawn(shrink_client, name);
-	shrink_size = (off_t)kipc_layout_map_bytes((uint32_t)sysconf(_SC_PAGESIZE),
-						   rb);
+	shrink_size = (off_t)sysconf(_SC_PAGESIZE) + rb[KIPC_RING_C2S];
 	s = accept_one(l, T_MS);	/* only the good client gets through */
 	CHECK(!shrink_done);		/* the good one was sealed */
 	recv_is(s, "hi", 2);
@@ -2986,13 +3050,9 @@ static void format_client(void *a)
 	CHECK_OK(kipc__shm_bells(bell, view));
 	fd = raw_connect(a, &offer);
 	CHECK_EQ(offer.features, KIPC_LIB_FORMATS);
-	memset(&w, 0, sizeof(w));
-	w.magic = KIPC_WIRE_MAGIC;
-	w.version = KIPC_WIRE_VERSION;
-	w.type = KIPC_WIRE_SETUP;
-	w.transports = KIPC_TRANSPORT_SHM;
+	raw_setup_init(&w);
 	w.features = 1ULL << 32;
-	fds[0] = raw_memfd(&offer, F_SEAL_SHRINK | F_SEAL_GROW, 0, false);
+	fds[0] = raw_memfd(&offer, KIPC_SIDE_CLIENT, SHM_SEALS_ALL, 0);
 	fds[1] = view[0];
 	fds[2] = view[1];
 	raw_send(fd, &w, sizeof(w), fds, 3);
