@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -2952,6 +2953,335 @@ static void t_handshake_shrink(void)
 	kipc_listener_close(l);
 }
 
+/* ------------------------------------------------------------------ */
+/* Page roles (shm as on dev): the peer's pages are read-only to us     */
+
+/* One handshake message with its fds (at most 4). */
+static void raw_recv(int fd, struct kipc_wire *w, int *fds, int *nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = w, .iov_len = sizeof(*w) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	struct cmsghdr *cm;
+
+	*nfds = 0;
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	CHECK_EQ(recvmsg(fd, &m, MSG_CMSG_CLOEXEC), (long)sizeof(*w));
+	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		*nfds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		CHECK(*nfds <= 4);
+		memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)*nfds);
+	}
+}
+
+struct attack_arg {
+	char name[64];
+	int go[2];		/* the server's pages are snapshotted */
+};
+
+/*
+ * A hostile shm client: a handshake of its own, then every way it knows
+ * to write the pages of the server's memfd. Each must fail.
+ */
+static void pages_attacker(void *a)
+{
+	struct attack_arg *aa = a;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), size;
+	int fd, fds[4], nfds, bell[2], view[2], memfd, rw, mem;
+	struct kipc_wire offer, w;
+	uint32_t v = 0xffffffffU;
+	char path[64], ch;
+	uint8_t *m, *priv;
+
+	CHECK_OK(kipc__shm_bells(bell, view));
+	fd = raw_connect(aa->name, &offer);
+	raw_setup_init(&w);
+	fds[0] = raw_memfd(&offer, KIPC_SIDE_CLIENT, SHM_SEALS_ALL, 0);
+	fds[1] = view[0];
+	fds[2] = view[1];
+	raw_send(fd, &w, sizeof(w), fds, 3);
+	close(fds[0]);
+	raw_recv(fd, &w, fds, &nfds);
+	CHECK_EQ(w.type, KIPC_WIRE_READY);
+	CHECK_EQ(nfds, 3);
+	memfd = fds[0];
+	size = page + offer.ring_bytes[KIPC_RING_S2C];
+	CHECK_EQ(read(aa->go[0], &ch, 1), 1);
+
+	/* A writable shared mapping, write(), the size, holes: EPERM. */
+	CHECK(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0) ==
+	      MAP_FAILED && errno == EPERM);
+	CHECK(pwrite(memfd, &v, sizeof(v), 0) < 0 && errno == EPERM);
+	CHECK(ftruncate(memfd, 0) < 0 && errno == EPERM);
+	CHECK(ftruncate(memfd, (off_t)size * 2) < 0 && errno == EPERM);
+	CHECK(fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			(off_t)page) < 0 && errno == EPERM);
+	CHECK(fcntl(memfd, F_ADD_SEALS, F_SEAL_WRITE) < 0 && errno == EPERM);
+	/* The same through a fresh open file of it. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+	rw = open(path, O_RDWR | O_CLOEXEC);
+	CHECK(rw >= 0);
+	CHECK(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0) ==
+	      MAP_FAILED && errno == EPERM);
+	CHECK(write(rw, &v, sizeof(v)) < 0 && errno == EPERM);
+	close(rw);
+	/* A read-only mapping cannot be upgraded, nor written by force. */
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, memfd, 0);
+	CHECK(m != MAP_FAILED);
+	CHECK(mprotect(m, size, PROT_READ | PROT_WRITE) < 0 && errno == EACCES);
+	mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	CHECK(mem >= 0);
+	CHECK(pwrite(mem, &v, sizeof(v), (off_t)(uintptr_t)m) < 0);
+	CHECK(pwrite(mem, &v, sizeof(v), (off_t)(uintptr_t)(m + page)) < 0);
+	close(mem);
+	/* A private mapping is a copy: writing it changes only the copy. */
+	priv = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, memfd, 0);
+	CHECK(priv != MAP_FAILED);
+	memset(priv, 0xff, size);
+	CHECK(m[page] != 0xff);		/* the "hello" record's length */
+	munmap(priv, size);
+	munmap(m, size);
+	while (nfds > 0)
+		close(fds[--nfds]);
+	close(fd);
+}
+
+static void t_shm_pages_readonly(void)
+{
+	struct attack_arg aa;
+	struct kipc_listener *l;
+	struct kipc_conn *s;
+	uint8_t *own, *snap;
+	size_t len;
+	pid_t child;
+
+	l = shm_handshake_listener(aa.name, sizeof(aa.name));
+	CHECK_OK(pipe(aa.go));
+	child = spawn(pages_attacker, &aa);
+	s = accept_one(l, T_MS);
+	send_ok(s, "hello", 5);		/* something in our pages to keep */
+	own = kipc__test_map(s, &len);
+	snap = malloc(len);
+	CHECK(snap);
+	memcpy(snap, own, len);
+	CHECK_EQ(write(aa.go[1], "g", 1), 1);
+	CHECK_EQ(reap(child, T_MS), 0);
+	CHECK(!memcmp(own, snap, len));
+	recv_eos(s);
+	free(snap);
+	kipc_close(s);
+	kipc_listener_close(l);
+	close(aa.go[0]);
+	close(aa.go[1]);
+}
+
+/*
+ * An honest client that writes the server's pages anyway, three places:
+ * the server's producer index, its consumer index, its data. Each write
+ * faults (SIGSEGV), on shm as on dev; the server's pages stay as they were
+ * and it sees end-of-stream.
+ */
+struct fault_arg {
+	char name[64];
+	int target;
+};
+
+static void fault_child(void *a)
+{
+	struct fault_arg *fa = a;
+	struct rlimit nocore = { 0, 0 };
+	struct kipc_conn *c = connect_retry(fa->name, NULL, T_MS);
+	struct kipc_ring *rx = kipc__test_ring(c, 0), *tx = kipc__test_ring(c, 1);
+	struct sigaction sa;
+
+	setrlimit(RLIMIT_CORE, &nocore);
+	recv_is(c, "hello", 5);
+	/* The peer's pages: the whole mapping cannot be made writable. */
+	CHECK(mprotect(c->map[0], c->map_len[0], PROT_READ | PROT_WRITE) < 0 &&
+	      errno == EACCES);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;	/* not the sanitizer's: die of it */
+	sigaction(SIGSEGV, &sa, NULL);
+	switch (fa->target) {
+	case 0:
+		__atomic_store_n(&rx->prod->head, rx->pub + 8, __ATOMIC_RELEASE);
+		break;
+	case 1:
+		__atomic_store_n(&tx->cons->tail, 0xffffffffU, __ATOMIC_RELEASE);
+		break;
+	default:
+		__atomic_store_n((uint32_t *)rx->data, 0xffffffffU,
+				 __ATOMIC_RELAXED);
+		break;
+	}
+	_exit(0);	/* the write went through */
+}
+
+static void t_peer_pages_fault(void)
+{
+	struct kipc_listener *l;
+	struct fault_arg fa;
+	struct kipc_conn *s;
+	uint8_t *own, *snap;
+	size_t len;
+	pid_t child;
+
+	if (env_transport() == KIPC_TRANSPORT_UDS)
+		skip("uds shares no memory");
+	snprintf(fa.name, sizeof(fa.name), "%s", new_name());
+	CHECK_OK(kipc_listen(fa.name, NULL, &l));
+	for (fa.target = 0; fa.target < 3; fa.target++) {
+		child = spawn(fault_child, &fa);
+		s = accept_one(l, T_MS);
+		send_ok(s, "hello", 5);
+		send_ok(s, "more", 4);	/* unread: the data stays put */
+		own = kipc__test_map(s, &len);
+		snap = malloc(len);
+		CHECK(snap);
+		memcpy(snap, own, len);
+		CHECK_EQ(reap(child, T_MS), 128 + SIGSEGV);
+		CHECK(!memcmp(own, snap, len));	/* as we left them */
+		recv_eos(s);
+		free(snap);
+		kipc_close(s);
+	}
+	kipc_listener_close(l);
+}
+
+/*
+ * Hostile shm listeners: READY hands over a memfd the client must refuse
+ * (unsealed: -EPERM; the 1.0 seals, which leave it writable to its maker:
+ * -EPERM; the wrong size: -EBADMSG), or the OFFER comes from an older
+ * server without page roles (forced shm: -EPROTONOSUPPORT, naming them;
+ * automatic: uds instead). kipc_strerror() says which.
+ */
+enum { RS_UNSEALED, RS_OLD_SEALS, RS_SIZE, RS_OLD };
+
+struct raw_server_arg {
+	char name[64];
+	int ready[2];
+	int mode;
+};
+
+static void raw_server(void *a)
+{
+	struct raw_server_arg *ra = a;
+	struct sockaddr_un addr;
+	struct kipc_wire w, offer;
+	int lfd, fd, fds[4], nfds, bell[2], view[2], k;
+	socklen_t len;
+
+	CHECK_OK(kipc__shm_bells(bell, view));
+	CHECK_OK(kipc__sock_addr(ra->name, &addr, &len));
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(lfd >= 0);
+	CHECK_OK(bind(lfd, (struct sockaddr *)&addr, len));
+	CHECK_OK(listen(lfd, 4));
+	CHECK_EQ(write(ra->ready[1], "r", 1), 1);
+	for (k = 0; k < (ra->mode == RS_OLD ? 2 : 1); k++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		CHECK(fd >= 0);
+		memset(&offer, 0, sizeof(offer));
+		offer.magic = KIPC_WIRE_MAGIC;
+		offer.version = KIPC_WIRE_VERSION;
+		offer.type = KIPC_WIRE_OFFER;
+		offer.transports = (1U << KIPC_TRANSPORT_SHM) |
+				   (1U << KIPC_TRANSPORT_UDS);
+		offer.ring_bytes[0] = offer.ring_bytes[1] = KIPC_RING_DEFAULT;
+		offer.uds_max = 1024;
+		offer.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+		offer.caps = ra->mode == RS_OLD ? 0 : KIPC_WIRE_CAP_PAGE_ROLES;
+		raw_send(fd, &offer, sizeof(offer), NULL, 0);
+		if (ra->mode == RS_OLD && !k) {
+			/* forced shm: the client hangs up, no SETUP */
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+			CHECK_EQ(poll(&pf, 1, T_MS), 1);
+			CHECK_EQ(recv(fd, &w, sizeof(w), 0), 0);
+			close(fd);
+			continue;
+		}
+		raw_recv(fd, &w, fds, &nfds);
+		CHECK_EQ(w.type, KIPC_WIRE_SETUP);
+		while (nfds > 0)
+			close(fds[--nfds]);
+		w.type = KIPC_WIRE_READY;
+		if (ra->mode == RS_OLD) {
+			/* automatic: the client chose uds */
+			CHECK_EQ(w.transports, KIPC_TRANSPORT_UDS);
+			raw_send(fd, &w, sizeof(w), NULL, 0);
+		} else {
+			CHECK_EQ(w.transports, KIPC_TRANSPORT_SHM);
+			CHECK_EQ(w.caps, KIPC_WIRE_CAP_PAGE_ROLES);
+			fds[0] = raw_memfd(&offer, KIPC_SIDE_SERVER,
+					   ra->mode == RS_UNSEALED ? 0 :
+					   ra->mode == RS_OLD_SEALS ?
+					   F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL :
+					   SHM_SEALS_ALL,
+					   ra->mode == RS_SIZE ? 4096 : 0);
+			fds[1] = view[0];
+			fds[2] = view[1];
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			close(fds[0]);
+		}
+		/* The client hangs up (uds: once the test closes it). */
+		{
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+			CHECK_EQ(poll(&pf, 1, T_MS), 1);
+			CHECK_EQ(recv(fd, &w, sizeof(w), 0), 0);
+		}
+		close(fd);
+	}
+	close(lfd);
+}
+
+static void t_shm_hostile_server(void)
+{
+	static const int want[] = { -EPERM, -EPERM, -EBADMSG, -EPROTONOSUPPORT };
+	struct raw_server_arg ra;
+	struct kipc_opts o;
+	struct kipc_conn *c;
+	pid_t pid;
+	char ch;
+
+	if (env_transport() != KIPC_TRANSPORT_SHM)
+		skip("a shm handshake test: run with KIPC_TRANSPORT=shm");
+	for (ra.mode = RS_UNSEALED; ra.mode <= RS_OLD; ra.mode++) {
+		snprintf(ra.name, sizeof(ra.name), "%s", new_name());
+		CHECK_OK(pipe(ra.ready));
+		pid = spawn(raw_server, &ra);
+		CHECK_EQ(read(ra.ready[0], &ch, 1), 1);
+		opts_init(&o);
+		o.transport = KIPC_TRANSPORT_SHM;
+		o.timeout_ms = T_MS;
+		CHECK_EQ(kipc_connect(ra.name, &o, &c), want[ra.mode]);
+		CHECK(strstr(kipc_strerror(want[ra.mode]),
+			     ra.mode == RS_SIZE ? "corrupt" :
+			     ra.mode == RS_OLD ? "page roles" :
+			     "F_SEAL_FUTURE_WRITE"));
+		if (ra.mode == RS_OLD) {
+			unsetenv("KIPC_TRANSPORT");	/* this test's process */
+			o.transport = KIPC_TRANSPORT_AUTO;
+			CHECK_OK(kipc_connect(ra.name, &o, &c));
+			CHECK_EQ(kipc_transport(c), KIPC_TRANSPORT_UDS);
+			kipc_close(c);
+		}
+		CHECK_EQ(reap(pid, T_MS), 0);
+		close(ra.ready[0]);
+		close(ra.ready[1]);
+	}
+}
+
 /*
  * dev: a peer that makes one of its indices impossible (head - tail more
  * than the ring) makes the driver report POLLERR for good. A waiter, in
@@ -3132,6 +3462,9 @@ static const struct test tests[] = {
 	{ "corrupt_index_wake", t_corrupt_index_wake, 30 },
 	{ "hdr_features", t_hdr_features, 30 },
 	{ "handshake_formats", t_handshake_formats, 30 },
+	{ "shm_pages_readonly", t_shm_pages_readonly, 30 },
+	{ "peer_pages_fault", t_peer_pages_fault, 30 },
+	{ "shm_hostile_server", t_shm_hostile_server, 30 },
 #endif
 	{ "stream_random", t_stream_random, 600 },
 	{ "stream_big", t_stream_big, 300 },
