@@ -4,10 +4,12 @@
  * lib/shm.c's check of the client's memfd), from either side of it:
  *
  *   mode 0  server: a client's SETUP, with the fds it passes, into
- *           kipc__sock_pending_ready() (wire_recv, the SETUP checks,
- *           kipc__shm_adopt() on a memfd the input shapes, the bells);
- *   mode 1  client, shm: the server's reply (READY + 2 fds, REJECT ...) to
- *           shm_client()'s SETUP;
+ *           kipc__sock_pending_ready() (wire_recv, the SETUP checks and
+ *           caps, kipc__shm_adopt() on a memfd the input shapes, the
+ *           server's own memfd, the bells);
+ *   mode 1  client, shm: the server's reply (READY + {memfd, 2 bells},
+ *           REJECT ...) to shm_client()'s SETUP, kipc__shm_adopt() on the
+ *           server's memfd;
  *   mode 2  client, uds: the same for uds_client();
  *   mode 3  client from the start: kipc__sock_connect() against a listening
  *           socket whose accepting thread sends the input's OFFER and reply.
@@ -31,26 +33,25 @@
 /* Kinds of fd the input may pass along with a message. */
 enum { FD_MEMFD, FD_EPOLL, FD_EVENTFD, FD_PIPE };
 
-/* A memfd as a client would build it (the canonical layout for our ring
- * sizes), then bent by the input: size, seals and patched header bytes.
+/* A memfd as a peer would build it (its side's OWN view for our ring
+ * sizes, both the same here: the index page, then its ring's data), then
+ * bent by the input: size, seals and patched index-page bytes.
+ * flags: bit 0 size off by a multiple of 64; bits 1, 2, 4, 5 drop
+ * F_SEAL_SHRINK, _GROW, _FUTURE_WRITE, _SEAL; bit 3 adds F_SEAL_WRITE.
  */
 static int make_memfd(struct fuzz_in *in)
 {
-	const uint32_t rb[2] = { RING_BYTES, RING_BYTES };
-	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
-	uint64_t size = kipc_layout_map_bytes(page, rb);
-	struct kipc_shared_hdr h;
+	uint64_t size = (uint64_t)sysconf(_SC_PAGESIZE) + RING_BYTES;
 	unsigned int flags = (unsigned int)fuzz_take(in, 1), i, npatch;
-	uint8_t *b = (uint8_t *)&h;
+	uint8_t idx[sizeof(struct kipc_index_page)];
 	int fd, seals = 0;
 
-	memset(&h, 0, sizeof(h));
-	kipc_layout_init(&h, page, rb);
+	memset(idx, 0, sizeof(idx));
 	npatch = (unsigned int)fuzz_take(in, 1) % 8;
 	for (i = 0; i < npatch; i++) {
-		unsigned int off = (unsigned int)fuzz_take(in, 1) % sizeof(h);
+		unsigned int off = (unsigned int)fuzz_take(in, 1) % sizeof(idx);
 
-		b[off] = (uint8_t)fuzz_take(in, 1);
+		idx[off] = (uint8_t)fuzz_take(in, 1);
 	}
 	if (flags & 1)
 		size += (int8_t)fuzz_take(in, 1) * 64;
@@ -58,7 +59,7 @@ static int make_memfd(struct fuzz_in *in)
 	if (fd < 0)
 		return -1;
 	if (ftruncate(fd, (off_t)size) < 0 ||
-	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+	    pwrite(fd, idx, sizeof(idx), 0) != (ssize_t)sizeof(idx)) {
 		close(fd);
 		return -1;
 	}
@@ -68,6 +69,10 @@ static int make_memfd(struct fuzz_in *in)
 		seals |= F_SEAL_GROW;
 	if (flags & 8)
 		seals |= F_SEAL_WRITE;
+	if (!(flags & 16))
+		seals |= F_SEAL_FUTURE_WRITE;
+	if (!(flags & 32))
+		seals |= F_SEAL_SEAL;
 	if (seals)
 		fcntl(fd, F_ADD_SEALS, seals);
 	return fd;

@@ -187,6 +187,9 @@ static void wire(struct seed *s, unsigned int nfds, unsigned int kinds,
 	w.uds_max = 2040;
 	w.page_size = 4096;
 	w.features = features;
+	if (type == KIPC_WIRE_OFFER ||
+	    (type == KIPC_WIRE_SETUP && transports == KIPC_TRANSPORT_SHM))
+		w.caps = KIPC_WIRE_CAP_PAGE_ROLES;
 	if (type == KIPC_WIRE_REJECT)
 		w.status = -13;
 	put(s, nfds | kinds << 3, 2);
@@ -210,13 +213,25 @@ static void handshake_seeds(const char *d)
 	put(&s, 0, 1); put(&s, 0, 1);		/* memfd: sealed, no patch */
 	emit(d, "server-shm", &s);
 
-	/* server: the same with the memfd unsealed and its header bent */
+	/* server: the same with the memfd half-sealed and its index bent */
 	memset(&s, 0, sizeof(s));
 	put(&s, 0, 1); put(&s, 2040, 2);
 	wire(&s, 3, KINDS(0, 1, 1), KIPC_WIRE_SETUP, KIPC_TRANSPORT_SHM, 0);
 	put(&s, 2, 1); put(&s, 2, 1); put(&s, 0, 1); put(&s, 0, 1);
-	put(&s, 40, 1); put(&s, 0xff, 1);
+	put(&s, 128, 1); put(&s, 0xff, 1);
 	emit(d, "server-shm-bent", &s);
+
+	/* server: the 1.0 seals (no F_SEAL_FUTURE_WRITE); a page too big */
+	memset(&s, 0, sizeof(s));
+	put(&s, 0, 1); put(&s, 2040, 2);
+	wire(&s, 3, KINDS(0, 1, 1), KIPC_WIRE_SETUP, KIPC_TRANSPORT_SHM, 0);
+	put(&s, 16, 1); put(&s, 0, 1);
+	emit(d, "server-shm-writable", &s);
+	memset(&s, 0, sizeof(s));
+	put(&s, 0, 1); put(&s, 2040, 2);
+	wire(&s, 3, KINDS(0, 1, 1), KIPC_WIRE_SETUP, KIPC_TRANSPORT_SHM, 0);
+	put(&s, 1, 1); put(&s, 0, 1); put(&s, 64, 1);
+	emit(d, "server-shm-size", &s);
 
 	/* server: bells that are not epoll fds */
 	memset(&s, 0, sizeof(s));
@@ -235,11 +250,19 @@ static void handshake_seeds(const char *d)
 	wire(&s, 1, KINDS(2, 0, 0), KIPC_WIRE_SETUP, KIPC_TRANSPORT_UDS, 1);
 	emit(d, "server-uds-fd", &s);
 
-	/* client: READY with its two bells; a REJECT */
+	/* client: READY with its memfd and two bells (and one with the
+	 * memfd unsealed); a REJECT
+	 */
 	memset(&s, 0, sizeof(s));
 	put(&s, 1, 1);
-	wire(&s, 2, KINDS(1, 1, 0), KIPC_WIRE_READY, 0, 0);
+	wire(&s, 3, KINDS(0, 1, 1), KIPC_WIRE_READY, 0, 0);
+	put(&s, 0, 1); put(&s, 0, 1);
 	emit(d, "client-shm-ready", &s);
+	memset(&s, 0, sizeof(s));
+	put(&s, 1, 1);
+	wire(&s, 3, KINDS(0, 1, 1), KIPC_WIRE_READY, 0, 0);
+	put(&s, 0x36, 1); put(&s, 0, 1);
+	emit(d, "client-shm-unsealed", &s);
 	memset(&s, 0, sizeof(s));
 	put(&s, 1, 1);
 	wire(&s, 0, 0, KIPC_WIRE_REJECT, 0, 0);
@@ -254,7 +277,8 @@ static void handshake_seeds(const char *d)
 	memset(&s, 0, sizeof(s));
 	put(&s, 3, 1); put(&s, KIPC_TRANSPORT_SHM, 1);
 	wire(&s, 0, 0, KIPC_WIRE_OFFER, both, 0);
-	wire(&s, 2, KINDS(1, 1, 0), KIPC_WIRE_READY, 0, 0);
+	wire(&s, 3, KINDS(0, 1, 1), KIPC_WIRE_READY, 0, 0);
+	put(&s, 0, 1); put(&s, 0, 1);
 	emit(d, "connect-shm", &s);
 	memset(&s, 0, sizeof(s));
 	put(&s, 3, 1); put(&s, KIPC_TRANSPORT_AUTO, 1);
