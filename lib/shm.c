@@ -81,9 +81,12 @@ int kipc__shm_create(int side, const uint32_t ring_bytes[2], int *memfd,
 	void *m = MAP_FAILED;
 	int fd, ret;
 
+	/* No memfd (seccomp: EPERM, which is the peer's seal error here) or
+	 * no F_SEAL_FUTURE_WRITE (a kernel before 5.1: EINVAL): no shm.
+	 */
 	fd = memfd_create("kipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
-		return -errno;
+		return errno == EPERM || errno == ENOSYS ? -ENODEV : -errno;
 	if (ftruncate(fd, (off_t)size) < 0)
 		goto out_errno;
 	/* Populate: the pages are charged to us, their writer, and the data
@@ -94,9 +97,11 @@ int kipc__shm_create(int side, const uint32_t ring_bytes[2], int *memfd,
 		 fd, 0);
 	if (m == MAP_FAILED)
 		goto out_errno;
-	/* EINVAL from a kernel before F_SEAL_FUTURE_WRITE: no shm. */
-	if (fcntl(fd, F_ADD_SEALS, SHM_SEALS) < 0 ||
-	    madvise(m, size, MADV_DONTFORK) < 0)
+	if (fcntl(fd, F_ADD_SEALS, SHM_SEALS) < 0) {
+		ret = errno == EINVAL ? -ENODEV : -errno;
+		goto out_unmap;
+	}
+	if (madvise(m, size, MADV_DONTFORK) < 0)
 		goto out_errno;
 	*memfd = fd;
 	*map = m;
@@ -105,6 +110,7 @@ int kipc__shm_create(int side, const uint32_t ring_bytes[2], int *memfd,
 
 out_errno:
 	ret = -errno;
+out_unmap:
 	if (m != MAP_FAILED)
 		munmap(m, size);
 	close(fd);
