@@ -299,8 +299,8 @@ struct kipc_wire {
 	uint32_t uds_max;	/* OFFER, SETUP: the sender's uds payload limit */
 	uint32_t page_size;	/* OFFER: the server's page size */
 	uint64_t features;	/* OFFER: KIPC_F_RING_* the server reads;
-				 * SETUP: those the client's memfd uses, a
-				 * subset; 0 from a 1.0 peer
+				 * SETUP: those the rings use, a subset;
+				 * 0 from a 1.0 peer
 				 */
 	uint64_t caps;		/* OFFER: KIPC_WIRE_CAP_* the server has;
 				 * SETUP: those the client uses, a subset;

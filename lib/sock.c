@@ -577,7 +577,7 @@ int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
 	struct kipc_wire w;
 	uint32_t rb[2];
 	int fd, ret, nfds = 0, fds[1];
-	bool shm_ok, uds_ok, roles, sent = false;
+	bool shm_ok, uds_ok, sent = false;
 	socklen_t len;
 
 	ret = kipc__sock_addr(name, &a, &len);
@@ -638,8 +638,7 @@ int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
 	/* A server without page roles would map our memfd read-write, and
 	 * our indices with it: never over shm, uds if it may.
 	 */
-	roles = w.caps & KIPC_WIRE_CAP_PAGE_ROLES;
-	if (shm_ok && !roles) {
+	if (shm_ok && !(w.caps & KIPC_WIRE_CAP_PAGE_ROLES)) {
 		ret = kipc__missing_caps(KIPC_WIRE_CAP_PAGE_ROLES);
 		shm_ok = false;
 	}
