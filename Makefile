@@ -19,7 +19,7 @@ KMOD_OUT = $(patsubst %/,%,$(dir $(shell KDIR=$(KDIR) tools/vm/kernel.sh ko)))
 KBUILD_ARGS = -C $(KDIR) M=$(KMOD_OUT) CONFIG_KIPC=m \
 	KIPC_UAPI=$(CURDIR)/include/uapi
 
-.PHONY: all deps deps-debug kmod-tree module sparse print-kmod-srcs lib selftests tools run check check-debug \
+.PHONY: all deps deps-debug kmod-tree module sparse print-kmod-srcs lib selftests tools examples run check check-debug \
 	checkpatch clean
 
 all: module lib selftests tools
@@ -69,6 +69,10 @@ selftests:
 
 tools: lib
 	$(MAKE) -C tools
+
+# examples/ against the tree's libkipc, dynamic and static (for the VM).
+examples: lib
+	$(MAKE) -C examples all static
 
 run: deps
 	tools/run.sh
