@@ -22,7 +22,7 @@ KBUILD_ARGS = -C $(KDIR) M=$(KMOD_OUT) CONFIG_KIPC=m \
 .PHONY: all deps deps-debug kmod-tree module sparse print-kmod-srcs lib selftests tools examples run check check-debug \
 	checkpatch clean
 
-all: module lib selftests tools
+all: module lib selftests tools examples
 
 deps:
 	tools/vm/install-deps.sh
