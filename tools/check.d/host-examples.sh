@@ -10,7 +10,7 @@ set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top" || exit 2
 . tools/check.d/tap.sh
-examples="epoll_server uring_server zerocopy multi_client"
+examples="epoll_server uring_server zerocopy multi_client peer_death"
 bin=build/examples
 
 if out=$(make -s -C examples all static 2>&1); then
