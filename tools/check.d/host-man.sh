@@ -43,14 +43,27 @@ for page in man/*.[137] tools/kipc/kipc.1; do
 	fi
 done
 
+# Link pages: installed next to their target (man3/), each renders as it.
 bad=
+mtree=$(mktemp -d)
+trap 'rm -rf "$mtree"' EXIT
+mkdir -p "$mtree/man1" "$mtree/man3" "$mtree/man7"
+for page in man/*.[137]; do
+	cp "$page" "$mtree/man${page##*.}/"
+done
 for page in man/*.[137]; do
 	target=$(sed -n '1s/^\.so //p' "$page")
 	[ -n "$target" ] || continue
-	[ -f "man/${target#man?/}" ] || bad="$bad $page->$target"
+	base=$(basename "$page")
+	if [ ! -f "man/${target#man?/}" ]; then
+		bad="$bad $page->$target(missing)"
+	elif ! MANWIDTH=80 man -M "$mtree" "${base##*.}" "${base%.*}" 2>/dev/null |
+		grep -q "${base%.*}"; then
+		bad="$bad $page->$target(man -M does not show ${base%.*})"
+	fi
 done
-if [ -z "$bad" ]; then ok "every .so link page in man/ names a page there"
-else not_ok "every .so link page in man/ names a page there" "$bad"; fi
+if [ -z "$bad" ]; then ok "every .so link page in man/ names a page there, and man shows it"
+else not_ok "every .so link page in man/ names a page there, and man shows it" "$bad"; fi
 
 so=build/lib/libkipc.so.1
 if [ ! -f "$so" ]; then
