@@ -19,7 +19,7 @@ KMOD_OUT = $(patsubst %/,%,$(dir $(shell KDIR=$(KDIR) tools/vm/kernel.sh ko)))
 KBUILD_ARGS = -C $(KDIR) M=$(KMOD_OUT) CONFIG_KIPC=m \
 	KIPC_UAPI=$(CURDIR)/include/uapi
 
-.PHONY: all deps deps-debug kmod-tree module sparse print-kmod-srcs lib selftests tools examples run check check-debug \
+.PHONY: all deps deps-debug kmod-tree module sparse print-kmod-srcs lib selftests tools run check check-debug \
 	checkpatch clean
 
 all: module lib selftests tools examples
@@ -71,6 +71,7 @@ tools: lib
 	$(MAKE) -C tools
 
 # examples/ against the tree's libkipc, dynamic and static (for the VM).
+.PHONY: examples
 examples: lib
 	$(MAKE) -C examples all static
 

@@ -9,10 +9,11 @@
 #  - a KIPC_API declaration of the header is not exported, or the other
 #    way round,
 #  - an exported symbol has no "### " entry in the README's reference,
-#  - (with MANDIR) an exported symbol is named in the NAME section of no
-#    section-3 page there, or a page there names one that is not exported.
+#  - an exported symbol is named in the NAME section of no section-3 page
+#    in MANDIR (default: man/ at the top of the tree; "" skips the check),
+#    or a page there names one that is not exported.
 set -eu
-so=$1 map=$2 header=$3 readme=$4 mandir=${5:-}
+so=$1 map=$2 header=$3 readme=$4 mandir=${5-$(dirname "$0")/../man}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
