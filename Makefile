@@ -22,7 +22,7 @@ KBUILD_ARGS = -C $(KDIR) M=$(KMOD_OUT) CONFIG_KIPC=m \
 .PHONY: all deps deps-debug kmod-tree module sparse print-kmod-srcs lib selftests tools run check check-debug \
 	checkpatch clean
 
-all: module lib selftests tools
+all: module lib selftests tools examples
 
 deps:
 	tools/vm/install-deps.sh
@@ -69,6 +69,11 @@ selftests:
 
 tools: lib
 	$(MAKE) -C tools
+
+# examples/ against the tree's libkipc, dynamic and static (for the VM).
+.PHONY: examples
+examples: lib
+	$(MAKE) -C examples all static
 
 run: deps
 	tools/run.sh

@@ -244,6 +244,102 @@ for t in $transports; do
 	fi
 done
 
+# ------------------------------------------------------------- progress
+# The progress line (kipc(1), PROGRESS) under a pty from script(1): on
+# stderr only when it is a terminal, never with -q or without a terminal.
+# Updates are "\r"-separated; at most KIPC_PROGRESS_HZ (4) a second.
+if command -v script > /dev/null; then
+	# in_pty LOG CMD: run the shell command CMD with a pty as its terminal.
+	in_pty()
+	{
+		timeout -k 2 60 script -qec "$2" "$1" < /dev/null > /dev/null
+	}
+	# updates LOG: the progress lines, one per "\r" update.
+	updates()
+	{
+		tr '\r' '\n' < "$1" | grep -E '(sent|received), [0-9.]+ [KMGT]?i?B/s' || true
+	}
+	name=$(newname)
+	# The reader starts a second late, so the sender waits on a full ring
+	# and its line must be rewritten at least once before the end.
+	( timeout -k 2 60 "$KIPC" recv "$name" | { sleep 1; cat > "$work/out"; } ) &
+	rpid=$!
+	wait_for 10 has_listener "$name"
+	t0=$(date +%s.%N)
+	in_pty "$work/pty.log" "'$KIPC' send '$name' '$work/5m'"
+	src=$?
+	t1=$(date +%s.%N)
+	wait "$rpid"
+	lines=$(updates "$work/pty.log")
+	count=$(grep -c . <<<"$lines")
+	most=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 4 + 2 }')
+	if [ "$src" -eq 0 ] && cmp -s "$work/5m" "$work/out" &&
+	   grep -qE '%, ETA [0-9]+:[0-9]{2}:[0-9]{2}' <<<"$lines" &&
+	   tail -n 1 <<<"$lines" | grep -qE '^5\.0 MiB sent, .* in [0-9]+:[0-9]{2}:[0-9]{2}' &&
+	   [ "$count" -ge 2 ] && [ "$count" -le "$most" ]; then
+		ok "send on a terminal: progress line with bytes, rate, % and ETA, $count updates (at most $most), then the total"
+	else
+		not_ok "send on a terminal: progress line with bytes, rate, % and ETA, then the total" \
+			"exit $src, $count updates (at most $most)" "$(tr '\r' '\n' < "$work/pty.log" | tail -n 8)"
+	fi
+
+	name=$(newname)
+	( in_pty "$work/pty.log" "'$KIPC' recv '$name' > '$work/out'"; exit $? ) &
+	rpid=$!
+	wait_for 10 has_listener "$name"
+	timeout -k 2 60 "$KIPC" send "$name" "$work/5m" 2> "$work/send.err"
+	src=$?
+	wait "$rpid"
+	rrc=$?
+	lines=$(updates "$work/pty.log")
+	if [ "$src" -eq 0 ] && [ "$rrc" -eq 0 ] && cmp -s "$work/5m" "$work/out" &&
+	   tail -n 1 <<<"$lines" | grep -qE '^5\.0 MiB received, ' &&
+	   ! grep -q ETA <<<"$lines" && [ ! -s "$work/send.err" ]; then
+		ok "recv on a terminal, stdout a file: progress line with bytes and rate, no ETA (size unknown); none from send without a terminal"
+	else
+		not_ok "recv on a terminal, stdout a file: progress line with bytes and rate, no ETA" \
+			"send exit $src: $(cat "$work/send.err")" "recv exit $rrc" \
+			"$(tr '\r' '\n' < "$work/pty.log" | tail -n 8)"
+	fi
+
+	name=$(newname)
+	( in_pty "$work/pty.log" "'$KIPC' recv -q '$name' > '$work/out'"; exit $? ) &
+	rpid=$!
+	wait_for 10 has_listener "$name"
+	in_pty "$work/pty2.log" "'$KIPC' send --quiet '$name' '$work/5m'"
+	src=$?
+	wait "$rpid"
+	rrc=$?
+	if [ "$src" -eq 0 ] && [ "$rrc" -eq 0 ] && cmp -s "$work/5m" "$work/out" &&
+	   [ -z "$(updates "$work/pty.log")" ] && [ -z "$(updates "$work/pty2.log")" ]; then
+		ok "recv -q and send --quiet on a terminal: no progress line"
+	else
+		not_ok "recv -q and send --quiet on a terminal: no progress line" \
+			"send exit $src: $(tr '\r' '\n' < "$work/pty2.log" | tail -n 4)" \
+			"recv exit $rrc: $(tr '\r' '\n' < "$work/pty.log" | tail -n 4)"
+	fi
+
+	name=$(newname)
+	timeout -k 2 60 "$KIPC" recv "$name" > "$work/out" 2> "$work/recv.err" &
+	rpid=$!
+	timeout -k 2 60 "$KIPC" send "$name" "$work/5m" 2> "$work/send.err"
+	src=$?
+	wait "$rpid"
+	rrc=$?
+	if [ "$src" -eq 0 ] && [ "$rrc" -eq 0 ] && cmp -s "$work/5m" "$work/out" &&
+	   [ ! -s "$work/send.err" ] && [ ! -s "$work/recv.err" ]; then
+		ok "send and recv without a terminal: nothing on stderr"
+	else
+		not_ok "send and recv without a terminal: nothing on stderr" \
+			"send exit $src: $(cat -A "$work/send.err")" "recv exit $rrc: $(cat -A "$work/recv.err")"
+	fi
+else
+	for d in "send on a terminal: progress line" "recv on a terminal: progress line" \
+		 "-q on a terminal: no progress line" "no terminal: no progress line"; do
+		skip "$d" "no script(1) (util-linux)"
+	done
+fi
+
 # --------------------------------------------------------------- errors
 timeout -k 2 10 "$KIPC" send "$(newname)" -w 0.3 < /dev/null 2> "$work/err"
 expect_fail "send to a missing name: status 3, 'no such name'" 3 "no such name" "$work/err" $?

@@ -16,6 +16,7 @@
 #include <linux/kipc.h>
 
 #include "cli.h"
+#include "progress.h"
 
 void cli_err(const char *cmd, const char *fmt, ...)
 {
@@ -25,6 +26,7 @@ void cli_err(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	cli_progress_break();	/* a progress line in the way ends first */
 	/* One write, so that two kipc processes sharing a terminal don't mix. */
 	dprintf(2, "kipc%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", line);
 }

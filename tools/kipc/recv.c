@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "stream.h"
 
 #define CMD "recv"
@@ -33,6 +34,8 @@ void kipc_usage_recv(FILE *out)
 "                     connection ends the stream (a sender that dies then\n"
 "                     looks like one that finished)\n"
 "  -v, --verbose      a summary line per connection on stderr\n"
+"  -q, --quiet        no progress line (shown only when stderr is a terminal\n"
+"                     and stdout is not)\n"
 "  -h, --help         this text\n"
 "\n"
 "Exit status: 0 when every stream ended as its sender meant it to; a sender\n"
@@ -46,7 +49,7 @@ struct recv_opts {
 	uint64_t ring;
 	unsigned long count;
 	double timeout_s;
-	bool keep, raw, verbose, timeout_given;
+	bool keep, raw, verbose, quiet, timeout_given;
 };
 
 struct recv_conn {
@@ -55,6 +58,7 @@ struct recv_conn {
 	unsigned long index;		/* 1, 2, ... with --keep */
 	uint64_t bytes, messages;
 	uint8_t nonce[KIPC_STREAM_NONCE];
+	struct cli_progress progress;
 };
 
 static int parse(int argc, char **argv, struct recv_opts *o)
@@ -68,6 +72,7 @@ static int parse(int argc, char **argv, struct recv_opts *o)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "raw", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -75,7 +80,7 @@ static int parse(int argc, char **argv, struct recv_opts *o)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "t:kn:m:r:T:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:kn:m:r:T:vqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (cli_parse_transport(CMD, optarg, &o->transport))
@@ -117,6 +122,9 @@ static int parse(int argc, char **argv, struct recv_opts *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 'q':
+			o->quiet = true;
 			break;
 		case 'h':
 			kipc_usage_recv(stdout);
@@ -251,6 +259,7 @@ static int copy_out(struct recv_conn *rc, bool *got_end, struct kipc_stream_end 
 		kipc_release(rc->conn);
 		rc->bytes += (uint64_t)n;
 		rc->messages++;
+		cli_progress_update(&rc->progress, rc->bytes);
 	}
 }
 
@@ -271,6 +280,7 @@ static int serve(struct recv_conn *rc)
 	 * for a greeting that does not come; other senders need not read it.
 	 * A sender already gone still left its data: drain it, then say so.
 	 */
+	cli_progress_init(&rc->progress, rc->o->quiet, 1, "received", 0);
 	kipc_stream_nonce(rc->nonce);
 	kipc_stream_hello_init(&hello, rc->nonce);
 	do
@@ -302,6 +312,7 @@ static int serve(struct recv_conn *rc)
 			n = kipc_send(rc->conn, &ack, sizeof(ack), 0);
 		while (n == -EINTR);
 	}
+	cli_progress_done(&rc->progress, rc->bytes);
 	if (rc->o->verbose) {
 		kipc_peer_cred(rc->conn, &pid, &uid, NULL);
 		cli_err(CMD, "%s%llu bytes (%s) in %llu messages from pid %d uid %u over %s",

@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "stream.h"
 
 #define CMD "send"
@@ -33,6 +35,7 @@ void kipc_usage_send(FILE *out)
 "      --raw          the receiver is not `kipc recv`: send the data only, no\n"
 "                     end-of-stream marker, and do not wait for a confirmation\n"
 "  -v, --verbose      a summary line on stderr at the end\n"
+"  -q, --quiet        no progress line (shown only when stderr is a terminal)\n"
 "  -h, --help         this text\n"
 "\n"
 "Exit status: 0 when the receiver confirmed every byte; see kipc(1).\n",
@@ -44,7 +47,7 @@ struct send_opts {
 	const char *file;
 	unsigned int transport;
 	uint64_t size;
-	bool size_given, exact, raw, verbose;
+	bool size_given, exact, raw, verbose, quiet;
 	double wait_s;
 };
 
@@ -54,6 +57,7 @@ struct send_state {
 	uint64_t bytes, messages;
 	bool have_hello;
 	uint8_t nonce[KIPC_STREAM_NONCE];
+	struct cli_progress progress;
 };
 
 static int parse(int argc, char **argv, struct send_opts *o)
@@ -65,6 +69,7 @@ static int parse(int argc, char **argv, struct send_opts *o)
 		{ "wait", required_argument, NULL, 'w' },
 		{ "raw", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -72,7 +77,7 @@ static int parse(int argc, char **argv, struct send_opts *o)
 
 	o->size = KIPC_CLI_SIZE_DEFAULT;
 	o->wait_s = KIPC_CLI_WAIT_DEFAULT;
-	while ((c = getopt_long(argc, argv, "t:s:w:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:s:w:vqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (cli_parse_transport(CMD, optarg, &o->transport))
@@ -96,6 +101,9 @@ static int parse(int argc, char **argv, struct send_opts *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 'q':
+			o->quiet = true;
 			break;
 		case 'h':
 			kipc_usage_send(stdout);
@@ -280,9 +288,24 @@ static int stream_data(struct send_state *s, int in, size_t size)
 		}
 		s->bytes += (uint64_t)n;
 		s->messages++;
+		cli_progress_update(&s->progress, s->bytes);
 	}
 	free(buf);
 	return ret;
+}
+
+/* What is left of a regular file from where it is read; 0 if unknown. */
+static uint64_t input_size(int in)
+{
+	struct stat st;
+	off_t at;
+
+	if (fstat(in, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	at = lseek(in, 0, SEEK_CUR);
+	if (at < 0 || at > st.st_size)
+		return 0;
+	return (uint64_t)(st.st_size - at);
 }
 
 /* HELLO (the nonce), then our END, then the receiver's ACK. */
@@ -379,9 +402,12 @@ int kipc_cmd_send(int argc, char **argv)
 		abort_stream(&s, ret, ret == KIPC_EXIT_MSGSIZE ? EMSGSIZE : 0);
 		goto out_close;
 	}
+	cli_progress_init(&s.progress, o.quiet, in, "sent", input_size(in));
 	ret = stream_data(&s, in, size);
 	if (!ret && !o.raw)
 		ret = finish_stream(&s);
+	if (!ret)
+		cli_progress_done(&s.progress, s.bytes);
 	if (!ret && o.verbose) {
 		kipc_peer_cred(s.conn, &pid, NULL, NULL);
 		cli_err(CMD, "%llu bytes (%s) in %llu messages of up to %zu bytes to '%s' over %s (receiver pid %d)%s",

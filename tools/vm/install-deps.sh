@@ -12,7 +12,8 @@
 
 set -euo pipefail
 
-# The driver, the VM rig, the selftests and the library; the doorbell
+# The driver, the VM rig, the selftests and the library (mandoc: the man
+# pages' lint); the doorbell
 # model's checker and the fuzz targets' compiler.
 required=(
 	build-essential pkg-config sparse
@@ -20,7 +21,7 @@ required=(
 	linux-image-cloud-amd64 linux-headers-cloud-amd64
 	linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 	qemu-system-x86 busybox-static cpio kmod gzip xz-utils
-	liburing-dev
+	liburing-dev mandoc
 	spin clang
 )
 # The benchmarks' comparison points and plots; missing ones are reported
