@@ -50,8 +50,9 @@ report=() notes=()
 # machine (none yet). Keep in step with the suites.
 declare -A expect=(
 	[build]=1 [checkpatch]=1
-	[host-rig]=47 [host-kipc]=88 [host-lib]=253 [host-model]=6 [host-fuzz]=4
-	[vm-full]=375 [vm-selftests]=250 [native-full]=375
+	[host-rig]=47 [host-kipc]=92 [host-lib]=265 [host-model]=6 [host-fuzz]=4
+	[host-man]=21 [host-examples]=12
+	[vm-full]=386 [vm-selftests]=250 [native-full]=386
 )
 
 # step, checkpatch_ok, sparse_ok
@@ -109,7 +110,7 @@ else
 fi
 
 if [ "$host" -eq 1 ]; then
-	for t in host-rig host-kipc host-lib; do
+	for t in host-rig host-kipc host-lib host-man host-examples; do
 		step "$t" "tools/check.d/$t.sh"
 	done
 	# The doorbell protocol's model (spin), and every fuzz target's
