@@ -9,7 +9,8 @@
 
 const char *bench_mode_name(unsigned int mode)
 {
-	return mode == BENCH_MODE_POLL ? "poll" : mode == BENCH_MODE_BLOCK ? "block" : "-";
+	return mode == BENCH_MODE_POLL ? "poll" : mode == BENCH_MODE_BLOCK ? "block" :
+	       mode == BENCH_MODE_ADAPT ? "adapt" : "-";
 }
 
 const char *bench_workload_name(unsigned int workload)
@@ -36,7 +37,8 @@ const struct bench_result *bench_find_result(const struct bench_report *rep,
 	for (i = 0; i < rep->n; i++) {
 		const struct bench_result *r = &rep->v[i];
 
-		if (r->mech == m && r->mode == mode && r->size == size && r->workload == workload)
+		if (r->mech == m && r->mode == mode && r->size == size &&
+		    r->workload == workload && r->primary)
 			return r;
 	}
 	return NULL;
@@ -119,13 +121,13 @@ static int collect_rows(const struct bench_report *rep, struct row *rows, int ma
 
 	for (k = 0; (m = bench_mechs[k]); k++) {
 		for (i = 0; i < rep->n && n < max; i++) {
-			if (rep->v[i].mech != m || rep->v[i].mode)
+			if (rep->v[i].mech != m || rep->v[i].mode || !rep->v[i].primary)
 				continue;
 			rows[n].m = m;
 			rows[n].mode = 0;
 			rows[n++].skip = &rep->v[i];
 		}
-		for (mode = BENCH_MODE_POLL; mode <= BENCH_MODE_BLOCK; mode <<= 1)
+		for (mode = BENCH_MODE_POLL; mode <= BENCH_MODE_LAST; mode <<= 1)
 			for (i = 0; i < rep->n && n < max; i++)
 				if (rep->v[i].mech == m && rep->v[i].mode == mode) {
 					rows[n].m = m;
@@ -367,7 +369,8 @@ static void print_targets_for(FILE *out, const struct bench_report *rep, const c
 	for (i = 0; i < rep->n; i++) {
 		const struct bench_result *r = &rep->v[i];
 
-		if (r->status == BENCH_OK && r->size == TARGET_SIZE && r->workload == BENCH_LATENCY &&
+		if (r->status == BENCH_OK && r->primary && r->size == TARGET_SIZE &&
+		    r->workload == BENCH_LATENCY &&
 		    r->mode == BENCH_MODE_BLOCK && classic_rt_peer(r->mech) &&
 		    (!best || r->lat.p50 < best->lat.p50))
 			best = r;
@@ -482,6 +485,7 @@ void bench_print_table(FILE *out, const struct bench_report *rep)
 	}
 	print_notes(out, rep);
 	print_targets(out, rep);
+	bench_print_goals(out, rep);
 	fprintf(out, "\nTotal %.1f s\n", rep->total_s);
 }
 
