@@ -81,6 +81,14 @@ static void fmt_us(double ns, char *buf, size_t len)
 		snprintf(buf, len, "%.0f", us);
 }
 
+/* CPU time of both roles, in ns / unit: "0.45/0.44" */
+static void fmt_cpu(double a_ns, double b_ns, double unit, char *buf, size_t len)
+{
+	const char *f = unit > 1 ? "%.2f/%.2f" : "%.0f/%.0f";
+
+	snprintf(buf, len, f, a_ns / unit, b_ns / unit);
+}
+
 static void fmt_gbs(double bytes_per_s, char *buf, size_t len)
 {
 	double g = bytes_per_s / 1e9;
@@ -157,7 +165,7 @@ static void print_main_row(FILE *out, const struct bench_report *rep, const stru
 {
 	const struct bench_result *lat, *st, *fl, *fs;
 	char rate[16] = "-", gbs[16] = "-", tr[16] = "-", p50[16] = "-", p99[16] = "-",
-	     p999[16] = "-", max[16] = "-", lr[16] = "-", nb[64];
+	     p999[16] = "-", max[16] = "-", lr[16] = "-", nb[64], scpu[32] = "-", lcpu[32] = "-";
 	const char *note;
 
 	if (row->skip) {
@@ -174,6 +182,7 @@ static void print_main_row(FILE *out, const struct bench_report *rep, const stru
 		fmt_gbs(st->bytes_per_s, gbs, sizeof(gbs));
 		if (fs)
 			snprintf(tr, sizeof(tr), "%.2f", st->msgs_per_s / fs->msgs_per_s);
+		fmt_cpu(st->cpu_ns[0], st->cpu_ns[1], 1, scpu, sizeof(scpu));
 	}
 	if (lat && lat->status == BENCH_OK) {
 		fmt_us(lat->lat.p50, p50, sizeof(p50));
@@ -182,10 +191,11 @@ static void print_main_row(FILE *out, const struct bench_report *rep, const stru
 		fmt_us(lat->lat.max, max, sizeof(max));
 		if (fl)
 			snprintf(lr, sizeof(lr), "%.2f", lat->lat.p50 / fl->lat.p50);
+		fmt_cpu(lat->cpu_ns[0], lat->cpu_ns[1], 1000, lcpu, sizeof(lcpu));
 	}
 	note = short_note(lat && lat->status != BENCH_OK ? lat : st, nb, sizeof(nb));
-	fprintf(out, "%-15s %-6s %9s %8s %7s %9s %9s %9s %9s %7s  %s\n", row->m->name,
-		bench_mode_name(row->mode), rate, gbs, tr, p50, p99, p999, max, lr, note);
+	fprintf(out, "%-15s %-6s %9s %8s %7s %11s %9s %9s %9s %9s %7s %11s  %s\n", row->m->name,
+		bench_mode_name(row->mode), rate, gbs, tr, scpu, p50, p99, p999, max, lr, lcpu, note);
 }
 
 static void print_matrix(FILE *out, const struct bench_report *rep, const struct row *rows,
@@ -467,14 +477,17 @@ void bench_print_table(FILE *out, const struct bench_report *rep)
 		fprintf(out, "%" PRIu64 " streamed messages", any_st->iterations);
 	fprintf(out, " after a warm-up of a tenth as many\n\n");
 
-	fprintf(out, "%-15s %-6s %-26s %-46s\n", "", "", "------- Throughput -------",
-		"------------- Round-trip latency (us) -------------");
-	fprintf(out, "%-15s %-6s %9s %8s %7s %9s %9s %9s %9s %7s  %s\n", "Mechanism", "Mode",
-		"msg/s", "GB/s", "x floor", "p50", "p99", "p99.9", "max", "x floor", "Notes");
+	fprintf(out, "%-15s %-6s %-38s %-58s\n", "", "", "------------- Throughput -------------",
+		"------------------- Round-trip latency (us) -------------------");
+	fprintf(out, "%-15s %-6s %9s %8s %7s %11s %9s %9s %9s %9s %7s %11s  %s\n", "Mechanism",
+		"Mode", "msg/s", "GB/s", "x floor", "cpu ns A/B", "p50", "p99", "p99.9", "max",
+		"x floor", "cpu us A/B", "Notes");
 	nrows = collect_rows(rep, rows, 128);
 	for (i = 0; i < nrows; i++)
 		print_main_row(out, rep, &rows[i], size);
-	fprintf(out, "x floor: throughput / %s's, latency p50 / %s's, at the same size\n",
+	fprintf(out, "x floor: throughput / %s's, latency p50 / %s's, at the same size\n"
+		"cpu A/B: CPU time of role A (client, sender) and role B (server, receiver)\n"
+		"per message (ns) or per round trip (us), over the measured part\n",
 		BENCH_FLOOR_STREAM, BENCH_FLOOR_LATENCY);
 
 	if (rep->opts->nsizes > 1) {
