@@ -157,6 +157,8 @@ void bench_mark_primary(struct bench_report *rep);
 int bench_eval_goals(const struct bench_report *rep, struct bench_goal *out, int max);
 void bench_verdict(const struct bench_report *rep, uint64_t size, char *buf, size_t len);
 void bench_print_goals(FILE *out, const struct bench_report *rep);
+double bench_ratio_p50(const struct bench_report *rep, const char *num, const char *den,
+		       uint64_t size);
 
 /* The floors every ratio is taken against. */
 #define BENCH_FLOOR_LATENCY	"cacheline"

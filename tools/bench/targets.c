@@ -234,6 +234,9 @@ struct side {
 	enum stat stat;
 };
 
+#define LAT(m, s)	{ m, BENCH_MODE_POLL, BENCH_LATENCY, s }
+#define STR(m, s)	{ m, BENCH_MODE_POLL, BENCH_STREAM, s }
+
 /* Median over the rounds of num/den measured in the same round; 0 when never both. */
 static double ratio(const struct bench_report *rep, uint64_t size, const struct side *num,
 		    const struct side *den)
@@ -258,6 +261,15 @@ static double ratio(const struct bench_report *rep, uint64_t size, const struct 
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Busy-poll round-trip p50 of num over den's at one size (median over rounds), 0: not both. */
+double bench_ratio_p50(const struct bench_report *rep, const char *num, const char *den,
+		       uint64_t size)
+{
+	struct side a = LAT(num, P50), b = LAT(den, P50);
+
+	return ratio(rep, size, &a, &b);
+}
+
 static int rounds_of(const struct bench_report *rep)
 {
 	int n = 0;
@@ -280,9 +292,6 @@ struct goal_def {
 	double limit;
 	bool at_least;			/* ratio >= limit, else <= limit */
 };
-
-#define LAT(m, s)	{ m, BENCH_MODE_POLL, BENCH_LATENCY, s }
-#define STR(m, s)	{ m, BENCH_MODE_POLL, BENCH_STREAM, s }
 
 static const struct goal_def goals[] = {
 	{ "%s RT p50 <= 1.15x cacheline p50 (<= 56 B)", "", LAT(NULL, P50),
