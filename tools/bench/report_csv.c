@@ -26,10 +26,12 @@ static void write_goals(FILE *f, const struct bench_report *rep)
 
 	bench_verdict(rep, 64, verdict, sizeof(verdict));
 	fprintf(f, "# verdict: %s\n", verdict);
-	fprintf(f, "# target,mechanism,size,ratio,goal,limit,met\n");
+	fprintf(f, "# target,mechanism,size,ratio,op,limit,met,goal\n");
 	for (i = 0; i < n; i++) {
-		fprintf(f, "# target,%s,%" PRIu64 ",%.4f,%s,%.2f,%s\n", g[i].mech, g[i].size,
+		fprintf(f, "# target,%s,%" PRIu64 ",%.4f,%s,%.2f,%s,", g[i].mech, g[i].size,
 			g[i].value, g[i].at_least ? ">=" : "<=", g[i].limit, g[i].met ? "yes" : "no");
+		csv_str(f, g[i].what);
+		fputc('\n', f);
 	}
 }
 

@@ -215,7 +215,13 @@ static void print_matrix(FILE *out, const struct bench_report *rep, const struct
 	}
 	fputc('\n', out);
 	for (i = 0; i < nrows; i++) {
+		bool any = false;
+
 		if (rows[i].skip || !(rows[i].m->workloads & workload))
+			continue;
+		for (s = 0; s < o->nsizes && !any; s++)
+			any = bench_find_result(rep, rows[i].m, rows[i].mode, o->sizes[s], workload);
+		if (!any)
 			continue;
 		fprintf(out, "%-15s %-6s", rows[i].m->name, bench_mode_name(rows[i].mode));
 		for (s = 0; s < o->nsizes; s++) {
