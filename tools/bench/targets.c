@@ -412,13 +412,13 @@ void bench_verdict(const struct bench_report *rep, uint64_t size, char *buf, siz
 	for (i = 0; i < rep->n; i++) {
 		const struct bench_result *r = &rep->v[i];
 
+		bool ix = !strcmp(r->mech->name, "iceoryx"), best_ix;
+
 		if (!r->primary || r->status != BENCH_OK || r->size != size ||
 		    r->workload != BENCH_LATENCY || !classic(r->mech))
 			continue;
-		if (!strcmp(r->mech->name, "iceoryx") &&
-		    (!best || strcmp(best->mech->name, "iceoryx") || r->lat.p50 < best->lat.p50))
-			best = r;
-		else if (!best || (strcmp(best->mech->name, "iceoryx") && r->lat.p50 < best->lat.p50))
+		best_ix = best && !strcmp(best->mech->name, "iceoryx");
+		if (!best || (ix && !best_ix) || (ix == best_ix && r->lat.p50 < best->lat.p50))
 			best = r;
 	}
 	if (best)
