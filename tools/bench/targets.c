@@ -579,7 +579,8 @@ void bench_print_goals(FILE *out, const struct bench_report *rep)
 		fprintf(out, "\nGoals\n");
 	for (i = 0; i < n; i++) {
 		bench_format_size(g[i].size, sz, sizeof(sz));
-		snprintf(how, sizeof(how), "%.2fx at %s", g[i].value, sz);
+		/* three decimals: 1.053 is a MISS of 1.05, which %.2f would hide */
+		snprintf(how, sizeof(how), "%.3fx at %s", g[i].value, sz);
 		fprintf(out, "  %-58s %-20s %s\n", g[i].what, how, g[i].met ? "PASS" : "MISS");
 		met += g[i].met;
 	}
