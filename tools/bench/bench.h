@@ -37,6 +37,8 @@ extern "C" {
 /* Modes a mechanism can be measured in. */
 #define BENCH_MODE_POLL		(1u << 0)	/* the waiting side spins */
 #define BENCH_MODE_BLOCK	(1u << 1)	/* the waiting side sleeps in the kernel */
+#define BENCH_MODE_ADAPT	(1u << 2)	/* spins for a while, then sleeps (kipc's default) */
+#define BENCH_MODE_LAST		BENCH_MODE_ADAPT
 
 /* Workloads. */
 #define BENCH_LATENCY		(1u << 0)	/* ping-pong round trips */
@@ -74,6 +76,7 @@ struct bench_params {
 	uint32_t spin_yield;		/* spinning yields: one CPU, or --check (no timing) */
 	uint32_t run_id;
 	uint32_t fault;			/* BENCH_FAULT_*: self-test of the validation */
+	uint32_t spin_ns;		/* BENCH_MODE_ADAPT's spin budget; 0: the mechanism's default */
 	char tmpdir[200];		/* private directory for paths (removed at exit) */
 	char prefix[64];		/* unique prefix for named kernel objects */
 };
@@ -87,6 +90,8 @@ struct bench_role_state {
 	BENCH_ATOMIC(uint32_t) xchg_ready;
 	uint64_t t_begin, t_end;	/* clock units; stream receiver only */
 	uint64_t messages;		/* messages this role validated */
+	/* CPU time this process used over the measured part, and the wall time of that part */
+	uint64_t cpu_ns, cpu_wall_ns;
 	char xchg[BENCH_XCHG_LEN];	/* bench_exchange() payload */
 	char error[BENCH_ERRLEN];
 	char info[BENCH_ERRLEN];	/* bench_info(): a note on a run that worked */

@@ -13,6 +13,8 @@
 #include "bench.h"
 #include "driver.h"
 
+static int cur_round;
+
 static struct bench_result *add_result(struct bench_report *rep, const struct bench_mech *m,
 				       unsigned int mode, uint64_t size, unsigned int workload)
 {
@@ -35,6 +37,8 @@ static struct bench_result *add_result(struct bench_report *rep, const struct be
 	res->mode = mode;
 	res->size = size;
 	res->workload = workload;
+	res->round = cur_round;
+	res->primary = true;
 	return res;
 }
 
@@ -104,14 +108,23 @@ static void progress_mech_done(struct progress *pg, const struct bench_mech *m,
 			m->name, ok, skipped, bad, secs);
 }
 
+/* The runs of mechanism m this invocation makes (one round). */
+static bool wanted(const struct bench_opts *o, const struct bench_mech *m, unsigned int mode,
+		   uint64_t size, unsigned int wl)
+{
+	return (bench_modes_to_run(o, m) & mode) && (m->workloads & o->workloads & wl) &&
+	       (!o->targets || bench_targets_wants(m, mode, size, wl));
+}
+
 static int count_runs(const struct bench_opts *o, const struct bench_mech *m)
 {
-	int n = 0, b, w;
+	unsigned int mode, wl;
+	int n = 0, s;
 
-	for (b = 0; b < 2; b++)
-		for (w = 0; w < 2; w++)
-			if ((bench_modes_to_run(o, m) & (1u << b)) && (m->workloads & o->workloads & (1u << w)))
-				n += o->nsizes;
+	for (mode = BENCH_MODE_POLL; mode <= BENCH_MODE_LAST; mode <<= 1)
+		for (wl = BENCH_LATENCY; wl <= BENCH_STREAM; wl <<= 1)
+			for (s = 0; s < o->nsizes; s++)
+				n += wanted(o, m, mode, o->sizes[s], wl);
 	return n;
 }
 
@@ -147,12 +160,12 @@ static int run_mech(const struct bench_runner *rn, const struct bench_mech *m,
 		pg->done += count_runs(o, m);
 		return 0;
 	}
-	for (mode = BENCH_MODE_POLL; mode <= BENCH_MODE_BLOCK && !interrupted; mode <<= 1) {
+	for (mode = BENCH_MODE_POLL; mode <= BENCH_MODE_LAST && !interrupted; mode <<= 1) {
 		if (!(bench_modes_to_run(o, m) & mode))
 			continue;
 		for (s = 0; s < o->nsizes && !interrupted; s++) {
 			for (wl = BENCH_LATENCY; wl <= BENCH_STREAM && !interrupted; wl <<= 1) {
-				if (!(m->workloads & o->workloads & wl))
+				if (!wanted(o, m, mode, o->sizes[s], wl))
 					continue;
 				progress_show(pg, m, mode, o->sizes[s], wl);
 				res = add_result(rep, m, mode, o->sizes[s], wl);
@@ -179,18 +192,57 @@ static int run_mech(const struct bench_runner *rn, const struct bench_mech *m,
 	return interrupted;
 }
 
+/* "poll,block", "block(+poll)": the default modes, then the opt-in ones. */
+static const char *modes_desc(const struct bench_mech *m, char *buf, size_t len)
+{
+	unsigned int mode, def = m->default_modes ? m->default_modes : m->modes;
+	size_t n = 0;
+	int pass;
+
+	buf[0] = 0;
+	for (pass = 0; pass < 2; pass++)
+		for (mode = BENCH_MODE_POLL; mode <= BENCH_MODE_LAST; mode <<= 1) {
+			if (!(m->modes & mode) || (int)!(def & mode) != pass)
+				continue;
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s%s",
+					      pass ? "(+" : n ? "," : "", bench_mode_name(mode),
+					      pass ? ")" : "");
+		}
+	return buf;
+}
+
+/* --targets: the memcpy reference at each streamed size of 64 KiB and more. */
+static void run_memcpy(const struct bench_runner *rn, struct bench_report *rep,
+		       uint32_t *run_id)
+{
+	const struct bench_opts *o = rn->opts;
+	struct bench_result *res;
+	struct bench_params p;
+	int s;
+
+	if (!(o->workloads & BENCH_STREAM))
+		return;
+	for (s = 0; s < o->nsizes; s++) {
+		if (o->sizes[s] < 65536)
+			continue;
+		res = add_result(rep, &bench_mech_memcpy, BENCH_MODE_POLL, o->sizes[s],
+				 BENCH_STREAM);
+		bench_params_for(o, o->sizes[s], BENCH_MODE_POLL, BENCH_STREAM, (*run_id)++, &p);
+		bench_memcpy_measure(rn, &p, res);
+	}
+}
+
 static int list_mechs(void)
 {
 	const struct bench_mech *m;
 	const char *why;
+	char modes[64];
 	int i;
 
 	for (i = 0; (m = bench_mechs[i]); i++) {
 		why = m->available ? m->available() : NULL;
-		printf("%-15s %-10s %-11s %s%s%s\n", m->name, m->group,
-		       m->modes == (BENCH_MODE_POLL | BENCH_MODE_BLOCK) ?
-		       (m->default_modes == BENCH_MODE_BLOCK ? "block(+poll)" : "poll,block") :
-		       m->modes == BENCH_MODE_POLL ? "poll" : "block",
+		printf("%-15s %-10s %-18s %s%s%s\n", m->name, m->group,
+		       modes_desc(m, modes, sizeof(modes)),
 		       m->summary, why ? " -- unavailable: " : "", why ? why : "");
 	}
 	return 0;
@@ -292,16 +344,23 @@ int bench_main(int argc, char **argv)
 	for (i = 0; bench_mechs[i]; i++)
 		if (bench_selected(&o, bench_mechs[i]))
 			pg.total += count_runs(&o, bench_mechs[i]);
-	for (i = 0; bench_mechs[i] && !interrupted; i++) {
-		uint64_t m0 = bench_mono_ns();
+	pg.total *= o.rounds;
+	/* Rounds interleave: every mechanism once, then every one again. */
+	for (cur_round = 0; cur_round < o.rounds && !interrupted; cur_round++) {
+		for (i = 0; bench_mechs[i] && !interrupted; i++) {
+			uint64_t m0 = bench_mono_ns();
 
-		if (!bench_selected(&o, bench_mechs[i]))
-			continue;
-		first = rep.n;
-		interrupted = run_mech(&rn, bench_mechs[i], &rep, &pg, single_cpu, &run_id);
-		progress_mech_done(&pg, bench_mechs[i], &rep, first,
-				   (double)(bench_mono_ns() - m0) / 1e9);
+			if (!bench_selected(&o, bench_mechs[i]))
+				continue;
+			first = rep.n;
+			interrupted = run_mech(&rn, bench_mechs[i], &rep, &pg, single_cpu, &run_id);
+			progress_mech_done(&pg, bench_mechs[i], &rep, first,
+					   (double)(bench_mono_ns() - m0) / 1e9);
+		}
+		if (o.targets && !interrupted)
+			run_memcpy(&rn, &rep, &run_id);
 	}
+	bench_mark_primary(&rep);
 	rep.total_s = (double)(bench_mono_ns() - t0) / 1e9;
 	snprintf(tmpdir, sizeof(tmpdir), "%s", bench_tmpdir());
 	if (interrupted) {

@@ -11,6 +11,7 @@
 #define BENCH_MAX_SIZES		32
 #define BENCH_HIST_BUCKETS	976	/* 16 log-linear buckets per power of two */
 #define BENCH_CURVE_POINTS	12
+#define BENCH_MAX_ROUNDS	15
 
 struct bench_opts {
 	uint64_t sizes[BENCH_MAX_SIZES];
@@ -26,6 +27,9 @@ struct bench_opts {
 	int clock;
 	int cpus[2];
 	double timeout_s;
+	uint32_t spin_ns;		/* --spin-ns: BENCH_MODE_ADAPT's budget, 0: default */
+	int rounds;			/* --rounds, 0: one (five with --targets) */
+	bool targets;			/* --targets: the issue's goals, their profile */
 	uint32_t fault;			/* KIPC_BENCH_FAULT, see bench.h */
 	char helper_dir[200];		/* where the exec'd helpers are */
 };
@@ -50,7 +54,15 @@ struct bench_result {
 	double curve_ns[BENCH_CURVE_POINTS];
 	int ncurve;
 	double msgs_per_s, bytes_per_s;
+	/*
+	 * CPU time per message (per round trip for latency) of role A and
+	 * role B over the measured part, and the share of that part each
+	 * spent on a CPU; daemons a mechanism needs are not counted.
+	 */
+	double cpu_ns[2], cpu_share[2];
 	double wall_s;
+	int round;			/* 0 .. rounds - 1 */
+	bool primary;			/* the round the table shows: the median one */
 };
 
 struct bench_machine {
@@ -124,6 +136,29 @@ void bench_print_check(FILE *out, const struct bench_report *rep);
 int bench_write_csv(const struct bench_report *rep, const char *path, char *err);
 int bench_write_json(const struct bench_report *rep, const char *path, char *err);
 int bench_write_png(const struct bench_report *rep, const char *path, char *err);
+
+/* targets.c: issue 9's goals, the --targets profile, the verdict. */
+struct bench_goal {
+	char what[96];
+	char mech[32];
+	uint64_t size;
+	double value, limit;		/* the ratio (median over rounds) and the goal */
+	bool at_least, met;
+};
+extern const char bench_targets_only[];
+extern const uint64_t bench_targets_sizes[];
+extern const int bench_targets_nsizes;
+extern const struct bench_mech bench_mech_memcpy;	/* measured, not in bench_mechs[] */
+bool bench_targets_wants(const struct bench_mech *m, unsigned int mode, uint64_t size,
+			 unsigned int workload);
+void bench_memcpy_measure(const struct bench_runner *rn, const struct bench_params *p,
+			  struct bench_result *res);
+void bench_mark_primary(struct bench_report *rep);
+int bench_eval_goals(const struct bench_report *rep, struct bench_goal *out, int max);
+void bench_verdict(const struct bench_report *rep, uint64_t size, char *buf, size_t len);
+void bench_print_goals(FILE *out, const struct bench_report *rep);
+double bench_ratio_p50(const struct bench_report *rep, const char *num, const char *den,
+		       uint64_t size);
 
 /* The floors every ratio is taken against. */
 #define BENCH_FLOOR_LATENCY	"cacheline"

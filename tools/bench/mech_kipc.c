@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipc itself, through libkipc's public API (include/kipc.h), one
- * mechanism per transport: kipc-dev (rings of the /dev/kipc driver),
- * kipc-shm (the same rings in a sealed memfd, eventfd doorbells) and
- * kipc-uds (SOCK_SEQPACKET messages), each in busy-poll and blocking mode.
+ * mechanism per transport and API: kipc-dev (rings of the /dev/kipc
+ * driver), kipc-shm (the same rings in a sealed memfd, eventfd doorbells)
+ * and kipc-uds (SOCK_SEQPACKET messages) with the copying calls, and
+ * kipc-dev-zc and kipc-shm-zc with the zero-copy ones, each in busy-poll,
+ * blocking and (on request) spin-then-sleep mode.
  *
  *   setup     parent: the name, r->p->prefix + "-kipc", into mech_shared;
  *             no kipc call (both roles are separate kipc users, as in real
@@ -12,17 +14,26 @@
  *             it listens (bench_exchange), kipc_accept(); role A:
  *             kipc_connect(). The transport is forced (never AUTO: each
  *             row is one transport). Wait policy: poll is KIPC_WAIT_SPIN,
- *             block is KIPC_WAIT_SLEEP (not the default spin-then-sleep,
- *             which for round trips shorter than its 20 us spin budget
- *             never sleeps and would be busy-poll under another name).
- *   data      the zero-copy calls: the workload writes the payload into
- *             kipc_reserve()'s buffer and kipc_commit()s it, and checks the
- *             received one in place between kipc_peek() and kipc_release().
+ *             block is KIPC_WAIT_SLEEP, adapt is libkipc's default
+ *             KIPC_WAIT_SPIN_SLEEP (spin_ns from --spin-ns, else the
+ *             library's default). adapt is opt-in (--modes): for round
+ *             trips shorter than its spin budget it never sleeps, so it is
+ *             busy-poll under another name, and only the CPU column tells
+ *             them apart.
+ *   data      copying (kipc-dev, kipc-shm, kipc-uds): kipc_send() of the
+ *             workload's buffer, kipc_recv() into its buffer, as a new user
+ *             would; two copies per message, like the payload-floor.
+ *             Zero-copy (-zc, the ring transports only; uds's reserve/
+ *             commit is a copy into a socket buffer): the workload writes
+ *             the payload into kipc_reserve()'s buffer and kipc_commit()s
+ *             it, and checks the received one in place between kipc_peek()
+ *             and kipc_release(), the way Aeron's cping/cpong work in their
+ *             log (issue 9's fair comparison).
  *             Round trips publish (and ring the doorbell) per message;
- *             streams commit with KIPC_MORE and publish every
- *             STREAM_BATCH messages or STREAM_BATCH_BYTES bytes, the same
- *             batch as the spsc-ring floor (16 slots of 64 B), and
- *             kipc_flush() after the last one.
+ *             streams send with KIPC_MORE and publish every STREAM_BATCH
+ *             messages or STREAM_BATCH_BYTES bytes, the same batch as the
+ *             spsc-ring floor (16 slots of 64 B), and kipc_flush() after
+ *             the last one.
  *   detach    kipc_close() and kipc_listener_close()
  *   teardown  nothing: the names (abstract socket, driver listener) die
  *             with their last user.
@@ -136,16 +147,21 @@ static bool have_cap_ipc_lock(void)
 	return found ? (eff >> 14) & 1 : geteuid() == 0;	/* CAP_IPC_LOCK is 14 */
 }
 
+/* "dev", "shm" or "uds": the three letters after "kipc-" */
+static bool is_transport(const struct bench_mech *m, const char *t)
+{
+	return !strncmp(m->name + strlen("kipc-"), t, 3);
+}
+
 static int kipc_setup(struct bench_run *r)
 {
 	struct kipc_priv *k = r->priv;
-	const char *tname = r->mech->name + strlen("kipc-");
 
 	if (snprintf(k->name, sizeof(k->name), "%s-kipc", r->p->prefix) >=
 	    (int)sizeof(k->name))
 		return bench_fail(r, "name %s-kipc is too long for kipc", r->p->prefix);
 	/* The driver pins both rings and charges them to RLIMIT_MEMLOCK. */
-	if (!strcmp(tname, "dev") && !have_cap_ipc_lock()) {
+	if (is_transport(r->mech, "dev") && !have_cap_ipc_lock()) {
 		uint64_t need = 2ull * ring_bytes_for(r->p->size) + 4 * 4096;
 		struct rlimit rl;
 
@@ -166,7 +182,7 @@ static int kipc_err(struct bench_run *r, const char *call, long ret)
 {
 	const char *hint = "";
 
-	if (ret == -ENOMEM && !strcmp(r->mech->name, "kipc-dev"))
+	if (ret == -ENOMEM && is_transport(r->mech, "dev"))
 		hint = " (the driver's rings count against RLIMIT_MEMLOCK)";
 	return bench_fail(r, "%s: %s (%ld)%s", call, kipc_strerror((int)ret), ret, hint);
 }
@@ -176,7 +192,6 @@ static int kipc_attach(struct bench_run *r)
 	struct kipc_priv *k = r->priv;
 	struct kipc_opts o = KIPC_OPTS_INIT;
 	struct bench_role_state *peer = &r->ctl->role[r->role ^ 1];
-	const char *tname = r->mech->name + strlen("kipc-");
 	uint64_t deadline;
 	int ready = 0, ret;
 	ssize_t max;
@@ -184,8 +199,8 @@ static int kipc_attach(struct bench_run *r)
 	if (strnlen(r->ctl->mech_shared, sizeof(k->name)) >= sizeof(k->name))
 		return bench_fail(r, "kipc name too long");
 	strcpy(k->name, r->ctl->mech_shared);
-	k->transport = !strcmp(tname, "dev") ? KIPC_TRANSPORT_DEV :
-		       !strcmp(tname, "shm") ? KIPC_TRANSPORT_SHM : KIPC_TRANSPORT_UDS;
+	k->transport = is_transport(r->mech, "dev") ? KIPC_TRANSPORT_DEV :
+		       is_transport(r->mech, "shm") ? KIPC_TRANSPORT_SHM : KIPC_TRANSPORT_UDS;
 	/* uds ignores the wait policy (the kernel waits): its busy-poll is ours */
 	k->spin = r->p->mode == BENCH_MODE_POLL &&
 		  (r->p->spin_yield || k->transport == KIPC_TRANSPORT_UDS);
@@ -193,7 +208,9 @@ static int kipc_attach(struct bench_run *r)
 	k->stream = r->p->workload == BENCH_STREAM;
 	o.transport = (unsigned int)k->transport;
 	o.ring_bytes = ring_bytes_for(r->p->size);
-	o.wait_policy = r->p->mode == BENCH_MODE_POLL ? KIPC_WAIT_SPIN : KIPC_WAIT_SLEEP;
+	o.wait_policy = r->p->mode == BENCH_MODE_POLL ? KIPC_WAIT_SPIN :
+			r->p->mode == BENCH_MODE_BLOCK ? KIPC_WAIT_SLEEP : KIPC_WAIT_SPIN_SLEEP;
+	o.spin_ns = r->p->spin_ns;
 
 	if (r->role == BENCH_ROLE_B) {
 		ret = kipc_listen(k->name, &o, &k->l);
@@ -224,7 +241,8 @@ static int kipc_attach(struct bench_run *r)
 	}
 	if (kipc_transport(k->c) != k->transport)
 		return bench_fail(r, "connected over %s, asked for %s",
-				  kipc_transport_name(kipc_transport(k->c)), tname);
+				  kipc_transport_name(kipc_transport(k->c)),
+				  kipc_transport_name(k->transport));
 	max = kipc_msg_max(k->c);
 	if (max < 0 || (uint64_t)max < r->p->size)
 		return bench_fail(r, "kipc_msg_max() is %zd, below the %llu-byte message",
@@ -260,22 +278,26 @@ static void *kipc_send_loan(struct bench_run *r, size_t len)
 	return buf;
 }
 
+/* KIPC_MORE while a stream's batch is open; 0 publishes (and ends the batch). */
+static unsigned int batch_flags(struct kipc_priv *k, size_t len)
+{
+	if (!k->stream)
+		return 0;
+	k->batch_bytes += len;
+	if (++k->batch_msgs < STREAM_BATCH && k->batch_bytes < STREAM_BATCH_BYTES)
+		return KIPC_MORE;
+	k->batch_msgs = 0;
+	k->batch_bytes = 0;
+	return 0;
+}
+
 static int kipc_send_commit(struct bench_run *r, void *buf, size_t len)
 {
 	struct kipc_priv *k = r->priv;
-	unsigned int flags = 0;
+	unsigned int flags = batch_flags(k, len);
 	int ret;
 
 	(void)buf;
-	if (k->stream) {
-		k->batch_bytes += len;
-		if (++k->batch_msgs < STREAM_BATCH && k->batch_bytes < STREAM_BATCH_BYTES) {
-			flags = KIPC_MORE;
-		} else {
-			k->batch_msgs = 0;
-			k->batch_bytes = 0;
-		}
-	}
 	/* uds sends in commit: with KIPC_NONBLOCK a full socket keeps the reservation */
 	while ((ret = kipc_commit(k->c, len, flags | k->flags)) == -EAGAIN && k->spin)
 		bench_spin(r);
@@ -324,12 +346,42 @@ static int kipc_recv_release(struct bench_run *r, const void *buf)
 	return ret ? kipc_err(r, "kipc_release", ret) : 0;
 }
 
-#define KIPC_MECH(var, transport, what, avail, unsupported)			\
-	const struct bench_mech var = {						\
-		.name = "kipc-" transport,					\
+/* The copying calls: what a user who does not hold buffers calls. */
+static int kipc_send_copy(struct bench_run *r, const void *buf, size_t len)
+{
+	struct kipc_priv *k = r->priv;
+	unsigned int flags = batch_flags(k, len);
+	ssize_t n;
+
+	while ((n = kipc_send(k->c, buf, len, flags | k->flags)) == -EAGAIN && k->spin)
+		bench_spin(r);
+	if (n < 0)
+		return kipc_err(r, "kipc_send", n);
+	if ((size_t)n != len)
+		return bench_fail(r, "kipc_send: sent %zd of %zu bytes", n, len);
+	return 0;
+}
+
+static int kipc_recv_copy(struct bench_run *r, void *buf, size_t len)
+{
+	struct kipc_priv *k = r->priv;
+	ssize_t n;
+
+	while ((n = kipc_recv(k->c, buf, len, k->flags)) == -EAGAIN && k->spin)
+		bench_spin(r);
+	if (n == 0)
+		return bench_fail(r, "kipc_recv: end of stream, the peer closed");
+	if (n < 0)
+		return kipc_err(r, "kipc_recv", n);
+	if ((size_t)n != len)
+		return bench_fail(r, "kipc_recv: a %zd-byte message, expected %zu", n, len);
+	return 0;
+}
+
+#define KIPC_MECH_COMMON(transport, avail, unsupported)				\
 		.group = "kipc",						\
-		.summary = "kipc over the " what " transport (zero-copy calls)", \
-		.modes = BENCH_MODE_POLL | BENCH_MODE_BLOCK,			\
+		.modes = BENCH_MODE_POLL | BENCH_MODE_BLOCK | BENCH_MODE_ADAPT,	\
+		.default_modes = BENCH_MODE_POLL | BENCH_MODE_BLOCK,		\
 		.workloads = BENCH_LATENCY | BENCH_STREAM,			\
 		.priv_size = sizeof(struct kipc_priv),				\
 		.available = avail,						\
@@ -337,13 +389,31 @@ static int kipc_recv_release(struct bench_run *r, const void *buf)
 		.setup = kipc_setup,						\
 		.attach = kipc_attach,						\
 		.detach = kipc_detach,						\
+		.flush = kipc_flush_hook
+
+#define KIPC_MECH(var, transport, what, avail, unsupported)			\
+	const struct bench_mech var = {						\
+		.name = "kipc-" transport,					\
+		.summary = "kipc over the " what " transport (kipc_send/kipc_recv)", \
+		KIPC_MECH_COMMON(transport, avail, unsupported),		\
+		.send = kipc_send_copy,						\
+		.recv = kipc_recv_copy,						\
+	}
+
+#define KIPC_MECH_ZC(var, transport, what, avail)				\
+	const struct bench_mech var = {						\
+		.name = "kipc-" transport "-zc",				\
+		.summary = "kipc over the " what " transport, zero-copy "	\
+			   "(reserve/commit, peek/release)",			\
+		KIPC_MECH_COMMON(transport, avail, NULL),			\
 		.send_loan = kipc_send_loan,					\
 		.send_commit = kipc_send_commit,				\
 		.recv_loan = kipc_recv_loan,					\
 		.recv_release = kipc_recv_release,				\
-		.flush = kipc_flush_hook,					\
 	}
 
 KIPC_MECH(bench_mech_kipc_dev, "dev", "/dev/kipc driver", kipc_dev_available, NULL);
 KIPC_MECH(bench_mech_kipc_shm, "shm", "shared-memory fallback", kipc_shm_available, NULL);
 KIPC_MECH(bench_mech_kipc_uds, "uds", "Unix-socket fallback", NULL, kipc_uds_size_unsupported);
+KIPC_MECH_ZC(bench_mech_kipc_dev_zc, "dev", "/dev/kipc driver", kipc_dev_available);
+KIPC_MECH_ZC(bench_mech_kipc_shm_zc, "shm", "shared-memory fallback", kipc_shm_available);

@@ -24,6 +24,9 @@ static const uint64_t quick_sizes[] = { 64, 4096, 1048576 };
 #define ITER_QUICK	200
 #define ITER_CHECK	64
 #define STREAM_FACTOR	8
+/* --targets: the issue's method, medians of interleaved rounds */
+#define ITER_TARGETS	20000
+#define ROUNDS_TARGETS	5
 /*
  * Above 4 KiB counts shrink to keep the bytes moved constant, down to a
  * hundredth of the base (at least 20 round trips, 50 streamed messages).
@@ -48,8 +51,9 @@ static void usage(FILE *out, const char *prog)
 "  --quick            a few seconds in all: %d iterations, sizes 64,4k,1m\n"
 "  --check            correctness only: every mechanism, small counts, every byte\n"
 "                     checked; exit status 1 if any payload is corrupt or missing\n"
-"  --modes LIST       poll,block (default: what each mechanism offers; naming\n"
-"                     poll also runs boost-mq's opt-in busy-poll)\n"
+"  --modes LIST       poll,block,adapt (default: what each mechanism offers;\n"
+"                     naming poll also runs boost-mq's opt-in busy-poll, adapt\n"
+"                     runs kipc's spin-then-sleep)\n"
 "  --workloads LIST   latency,stream (default both)\n"
 "  --table-size SIZE  message size of the main table (default 64 if measured)\n"
 "  --csv FILE         every result as CSV, machine details in # comments\n"
@@ -60,9 +64,15 @@ static void usage(FILE *out, const char *prog)
 "  --no-pin           do not pin the two processes\n"
 "  --full-verify      check every byte in timed runs too (slower for big sizes)\n"
 "  --timeout SECONDS  limit for one run (default 30)\n"
+"  --targets          issue 9's goals: the floors and kipc at 8 B to 1 MiB, %d\n"
+"                     interleaved rounds of %d, ratios and PASS/MISS (informative)\n"
+"  --rounds N         repeat every run N times, interleaved; ratios are medians of\n"
+"                     the ratios within each round (default 1, %d with --targets)\n"
+"  --spin-ns N        spin budget of the adapt mode (kipc's spin_ns; default its own)\n"
 "  --list             list the mechanisms and whether they can run here\n"
 "  -h, --help         this text\n",
-		prog, ITER_DEFAULT, STREAM_FACTOR, ITER_QUICK);
+		prog, ITER_DEFAULT, STREAM_FACTOR, ITER_QUICK, ROUNDS_TARGETS, ITER_TARGETS,
+		ROUNDS_TARGETS);
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -180,13 +190,14 @@ static int check_only(const struct bench_opts *o)
 
 int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 {
-	static const char *const mode_names[] = { "poll", "block" };
-	static const unsigned int mode_bits[] = { BENCH_MODE_POLL, BENCH_MODE_BLOCK };
+	static const char *const mode_names[] = { "poll", "block", "adapt" };
+	static const unsigned int mode_bits[] = { BENCH_MODE_POLL, BENCH_MODE_BLOCK,
+						  BENCH_MODE_ADAPT };
 	static const char *const wl_names[] = { "latency", "stream" };
 	static const unsigned int wl_bits[] = { BENCH_LATENCY, BENCH_STREAM };
 	enum { O_ONLY = 256, O_SIZES, O_ITER, O_QUICK, O_CHECK, O_MODES, O_WORKLOADS, O_CSV,
 	       O_JSON, O_PNG, O_CLOCK, O_CPUS, O_NOPIN, O_FULL, O_TIMEOUT, O_TABLE, O_NOFLOORS,
-	       O_LIST };
+	       O_LIST, O_SPIN_NS, O_ROUNDS, O_TARGETS };
 	static const struct option lopts[] = {
 		{ "only", required_argument, NULL, O_ONLY },
 		{ "sizes", required_argument, NULL, O_SIZES },
@@ -206,16 +217,20 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "table-size", required_argument, NULL, O_TABLE },
 		{ "no-floors", no_argument, NULL, O_NOFLOORS },
 		{ "list", no_argument, NULL, O_LIST },
+		{ "spin-ns", required_argument, NULL, O_SPIN_NS },
+		{ "rounds", required_argument, NULL, O_ROUNDS },
+		{ "targets", no_argument, NULL, O_TARGETS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool sizes_given = false;
 	const char *fault;
+	unsigned long long v;
 	char *end;
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->modes = BENCH_MODE_POLL | BENCH_MODE_BLOCK;
+	o->modes = BENCH_MODE_POLL | BENCH_MODE_BLOCK | BENCH_MODE_ADAPT;
 	o->workloads = BENCH_LATENCY | BENCH_STREAM;
 	o->pin = true;
 	o->timeout_s = 30;
@@ -245,7 +260,7 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 			o->check = true;
 			break;
 		case O_MODES:
-			if (parse_flags(optarg, mode_names, mode_bits, 2, &o->modes, "mode"))
+			if (parse_flags(optarg, mode_names, mode_bits, 3, &o->modes, "mode"))
 				return -1;
 			o->modes_given = true;
 			break;
@@ -303,6 +318,25 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 			break;
 		case O_LIST:
 			return 1;
+		case O_SPIN_NS:
+			v = strtoull(optarg, &end, 10);
+			if (*end || v > UINT32_MAX) {
+				fprintf(stderr, "kipc bench: bad --spin-ns '%s'\n", optarg);
+				return -1;
+			}
+			o->spin_ns = (uint32_t)v;
+			break;
+		case O_ROUNDS:
+			v = strtoull(optarg, &end, 10);
+			if (*end || !v || v > BENCH_MAX_ROUNDS) {
+				fprintf(stderr, "kipc bench: --rounds is 1 to %d\n", BENCH_MAX_ROUNDS);
+				return -1;
+			}
+			o->rounds = (int)v;
+			break;
+		case O_TARGETS:
+			o->targets = true;
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			exit(0);
@@ -315,6 +349,23 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o)
 		fprintf(stderr, "kipc bench: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (o->targets) {
+		/* the goals' mechanisms, sizes and modes, in interleaved rounds */
+		if (!o->only)
+			o->only = bench_targets_only;
+		if (!sizes_given) {
+			for (o->nsizes = 0; o->nsizes < bench_targets_nsizes; o->nsizes++)
+				o->sizes[o->nsizes] = bench_targets_sizes[o->nsizes];
+			sizes_given = true;
+		}
+		if (!o->rounds)
+			o->rounds = ROUNDS_TARGETS;
+		if (!o->iterations && !o->quick && !o->check)
+			o->iterations = ITER_TARGETS;
+		o->modes_given = true;
+	}
+	if (!o->rounds)
+		o->rounds = 1;
 	if (!sizes_given) {
 		const uint64_t *s = o->check ? check_sizes : o->quick ? quick_sizes : default_sizes;
 		int n = o->check ? 6 : o->quick ? 3 : 5;
@@ -374,6 +425,7 @@ void bench_params_for(const struct bench_opts *o, uint64_t size, unsigned int mo
 	p->warmup = p->iterations / 10 < 10 ? 10 : p->iterations / 10;
 	p->full_verify = o->full_verify;
 	p->fault = o->fault;
+	p->spin_ns = o->spin_ns;
 	p->clock = (uint32_t)o->clock;
 	p->run_id = run_id;
 	snprintf(p->tmpdir, sizeof(p->tmpdir), "%s", bench_tmpdir());

@@ -4,16 +4,20 @@
 
 #include "bench.h"
 
-extern const struct bench_mech bench_mech_cacheline, bench_mech_spsc, bench_mech_pipe,
+extern const struct bench_mech bench_mech_cacheline, bench_mech_payload_floor,
+	bench_mech_spsc, bench_mech_eventfd, bench_mech_pipe,
 	bench_mech_fifo, bench_mech_unix_stream, bench_mech_unix_seqpacket,
 	bench_mech_unix_dgram, bench_mech_tcp, bench_mech_posix_mq, bench_mech_shm_condvar,
 	bench_mech_shm_eventfd, bench_mech_mmap_file, bench_mech_uring_sock,
 	bench_mech_uring_msgring, bench_mech_dbus, bench_mech_boost_mq, bench_mech_iceoryx,
-	bench_mech_kipc_dev, bench_mech_kipc_shm, bench_mech_kipc_uds;
+	bench_mech_kipc_dev, bench_mech_kipc_dev_zc, bench_mech_kipc_shm,
+	bench_mech_kipc_shm_zc, bench_mech_kipc_uds;
 
 const struct bench_mech *const bench_mechs[] = {
 	&bench_mech_cacheline,
+	&bench_mech_payload_floor,
 	&bench_mech_spsc,
+	&bench_mech_eventfd,
 	&bench_mech_pipe,
 	&bench_mech_fifo,
 	&bench_mech_unix_stream,
@@ -30,7 +34,9 @@ const struct bench_mech *const bench_mechs[] = {
 	&bench_mech_boost_mq,
 	&bench_mech_iceoryx,
 	&bench_mech_kipc_dev,
+	&bench_mech_kipc_dev_zc,
 	&bench_mech_kipc_shm,
+	&bench_mech_kipc_shm_zc,
 	&bench_mech_kipc_uds,
 	NULL,
 };

@@ -59,10 +59,12 @@ static void write_config(FILE *f, const struct bench_report *rep)
 	fprintf(f, "    \"pinned_cpus\": [%d, %d],\n    \"full_verify\": %s,\n", rep->cpus[0],
 		rep->cpus[1], o->full_verify ? "true" : "false");
 	fprintf(f, "    \"preset\": \"%s\",\n    \"sizes\": [", o->check ? "check" :
-		o->quick ? "quick" : "default");
+		o->targets ? "targets" : o->quick ? "quick" : "default");
 	for (i = 0; i < o->nsizes; i++)
 		fprintf(f, "%s%" PRIu64, i ? ", " : "", o->sizes[i]);
-	fprintf(f, "],\n    \"total_seconds\": %.3f\n  },\n", rep->total_s);
+	fprintf(f, "],\n    \"rounds\": %d,\n    \"targets\": %s,\n    \"spin_ns\": %u,\n"
+		   "    \"total_seconds\": %.3f\n  },\n", o->rounds, o->targets ? "true" : "false",
+		o->spin_ns, rep->total_s);
 }
 
 static void write_hist(FILE *f, const struct bench_result *r)
@@ -109,8 +111,35 @@ static void write_result(FILE *f, const struct bench_result *r, bool comma)
 			fprintf(f, ", \"msgs_per_s\": %.1f, \"gb_per_s\": %.6f", r->msgs_per_s,
 				r->bytes_per_s / 1e9);
 		}
+		if (r->mech != &bench_mech_memcpy)
+			fprintf(f, ",\n      \"cpu_ns_per_msg\": {\"a\": %.1f, \"b\": %.1f}, "
+				   "\"cpu_share\": {\"a\": %.3f, \"b\": %.3f}",
+				r->cpu_ns[0], r->cpu_ns[1], r->cpu_share[0], r->cpu_share[1]);
 	}
+	fprintf(f, ", \"round\": %d, \"primary\": %s", r->round, r->primary ? "true" : "false");
 	fprintf(f, "}%s\n", comma ? "," : "");
+}
+
+/* Issue 9's goals: each ratio (median over the rounds), its limit, met or not. */
+static void write_targets(FILE *f, const struct bench_report *rep)
+{
+	struct bench_goal g[128];
+	char verdict[256];
+	int i, n = bench_eval_goals(rep, g, 128);
+
+	bench_verdict(rep, 64, verdict, sizeof(verdict));
+	fprintf(f, "  \"verdict\": ");
+	json_str(f, verdict);
+	fprintf(f, ",\n  \"targets\": [\n");
+	for (i = 0; i < n; i++) {
+		fprintf(f, "    {\"goal\": ");
+		json_str(f, g[i].what);
+		fprintf(f, ", \"mechanism\": \"%s\", \"size\": %" PRIu64 ", \"ratio\": %.4f, "
+			   "\"limit\": %.2f, \"at_least\": %s, \"met\": %s}%s\n", g[i].mech,
+			g[i].size, g[i].value, g[i].limit, g[i].at_least ? "true" : "false",
+			g[i].met ? "true" : "false", i + 1 < n ? "," : "");
+	}
+	fprintf(f, "  ]\n");
 }
 
 int bench_write_json(const struct bench_report *rep, const char *path, char *err)
@@ -126,7 +155,9 @@ int bench_write_json(const struct bench_report *rep, const char *path, char *err
 	fprintf(f, "  \"results\": [\n");
 	for (i = 0; i < rep->n; i++)
 		write_result(f, &rep->v[i], i + 1 < rep->n);
-	fprintf(f, "  ]\n}\n");
+	fprintf(f, "  ],\n");
+	write_targets(f, rep);
+	fprintf(f, "}\n");
 	if (fclose(f))
 		return bench_errf(err, "%s: %s", path, strerror(errno));
 	return 0;

@@ -44,7 +44,7 @@ static int list_series(const struct bench_report *rep, struct series *s, int max
 	for (i = 0; i < rep->n; i++) {
 		const struct bench_result *r = &rep->v[i];
 
-		if (r->status != BENCH_OK)
+		if (r->status != BENCH_OK || !r->primary)
 			continue;
 		for (j = 0; j < n && (s[j].m != r->mech || s[j].mode != r->mode); j++)
 			;
@@ -56,10 +56,52 @@ static int list_series(const struct bench_report *rep, struct series *s, int max
 	return n;
 }
 
-/* Series i looks the same in both panels; colours repeat every 8, dashes tell them apart. */
-static const char *style(int i, char *buf, size_t len)
+static bool is_kipc(const struct bench_mech *m)
 {
-	snprintf(buf, len, "lt %d pt %d dt %d", i % 8 + 1, i % 13 + 1, i / 8 + 1);
+	return !strcmp(m->group, "kipc");
+}
+
+static bool is_floor(const struct bench_mech *m)
+{
+	return !strcmp(m->group, "floor");
+}
+
+/*
+ * Series i looks the same in every panel. kipc's rows are bold, in their
+ * own strong colours, the floors black or grey and dashed, everything else
+ * thin, in muted colours that repeat with different point types.
+ */
+static const char *style(const struct series *s, int i, char *buf, size_t len)
+{
+	/* one colour per kipc row in every mode and panel: copying light, zero-copy dark */
+	static const char *const kipc_rgb[][2] = {
+		{ "kipc-shm", "#e41a1c" }, { "kipc-shm-zc", "#8b0000" },
+		{ "kipc-dev", "#1f78d4" }, { "kipc-dev-zc", "#08306b" },
+		{ "kipc-uds", "#33a02c" },
+	};
+	size_t k;
+	static const char *const other_rgb[] = { "#9e9ac8", "#a1d99b", "#fdae6b", "#9ecae1",
+						 "#fcbba1", "#c7c7c7", "#dadaeb", "#bcbd22" };
+	const char *rgb;
+	double lw = 1, ps = 0.6;
+	int dt = 1;
+
+	if (is_kipc(s->m)) {
+		rgb = "#ff7f00";
+		for (k = 0; k < sizeof(kipc_rgb) / sizeof(kipc_rgb[0]); k++)
+			if (!strcmp(s->m->name, kipc_rgb[k][0]))
+				rgb = kipc_rgb[k][1];
+		lw = s->mode == BENCH_MODE_POLL ? 3.5 : 2.5;
+		ps = 1.2;
+		dt = s->mode == BENCH_MODE_POLL ? 1 : s->mode == BENCH_MODE_BLOCK ? 2 : 4;
+	} else if (is_floor(s->m)) {
+		rgb = i % 2 ? "#555555" : "#000000";
+		lw = 2;
+		dt = 3;
+	} else {
+		rgb = other_rgb[i % 8];
+	}
+	snprintf(buf, len, "lc rgb '%s' lw %.1f pt %d ps %.1f dt %d", rgb, lw, i % 13 + 1, ps, dt);
 	return buf;
 }
 
@@ -72,6 +114,19 @@ static uint64_t chart_size(const struct bench_report *rep)
 		if (o->sizes[i] == (o->table_size ? o->table_size : 64))
 			return o->sizes[i];
 	return o->sizes[0];
+}
+
+/* A string for gnuplot's double quotes (which turn \n into a new line). */
+static void gp_quote(char *out, size_t len, const char *in)
+{
+	size_t n = 0;
+
+	for (; *in && n + 2 < len; in++) {
+		if (*in == '"' || *in == '\\' || *in == '\'')
+			continue;
+		out[n++] = *in;
+	}
+	out[n] = 0;
 }
 
 /* gnuplot's warnings are kept out of the report; its errors are the error. */
@@ -106,102 +161,202 @@ static int run_gnuplot(const char *script, char *err)
 	return bench_errf(err, "gnuplot failed: %s", msg[0] ? msg : "no message");
 }
 
+/* Order of drawing: the thin ones first, so kipc's bold lines lie on top. */
+static int draw_rank(const struct series *s)
+{
+	return is_kipc(s->m) ? 2 : is_floor(s->m) ? 1 : 0;
+}
+
+static void plot_cmd(FILE *gp, bool *first, const char *path, int index, const char *st,
+		     const struct series *s)
+{
+	fprintf(gp, "%s '%s' index %d using 1:2 with linespoints %s title '%s %s'",
+		*first ? "plot" : ", \\\n    ", path, index, st, s->m->name,
+		bench_mode_name(s->mode));
+	*first = false;
+}
+
+static const char size_tics[] = "set xtics ('8' 8, '64' 64, '512' 512, '4K' 4096, '32K' 32768, "
+				"'256K' 262144, '1M' 1048576)\n";
+
 int bench_write_png(const struct bench_report *rep, const char *path, char *err)
 {
-	char lat_path[300], tput_path[300], gp_path[300], sz[32], st[48];
+	char lat_path[300], tput_path[300], p50_path[300], ratio_path[300], gp_path[300],
+	     sz[32], st[96], verdict[256], head[400], title[700];
 	struct series s[128];
 	const struct bench_result *r;
+	const struct bench_opts *o = rep->opts;
 	uint64_t size = chart_size(rep);
-	int n, i, j, nlat = 0, ntput = 0;
-	FILE *lat, *tput, *gp;
+	int n, i, j, rank, nlat = 0, ntput = 0, np50 = 0, nratio = 0;
+	FILE *lat, *tput, *p50, *ratio, *gp;
 	bool first;
 
 	if (!in_path("gnuplot"))
 		return bench_errf(err, "--png needs gnuplot: apt-get install gnuplot-nox");
 	snprintf(lat_path, sizeof(lat_path), "%s/latency.dat", bench_tmpdir());
 	snprintf(tput_path, sizeof(tput_path), "%s/throughput.dat", bench_tmpdir());
+	snprintf(p50_path, sizeof(p50_path), "%s/p50.dat", bench_tmpdir());
+	snprintf(ratio_path, sizeof(ratio_path), "%s/ratio.dat", bench_tmpdir());
 	snprintf(gp_path, sizeof(gp_path), "%s/chart.gp", bench_tmpdir());
 	lat = fopen(lat_path, "w");
 	tput = fopen(tput_path, "w");
+	p50 = fopen(p50_path, "w");
+	ratio = fopen(ratio_path, "w");
 	gp = fopen(gp_path, "w");
-	if (!lat || !tput || !gp) {
-		if (lat)
-			fclose(lat);
-		if (tput)
-			fclose(tput);
-		if (gp)
-			fclose(gp);
+	if (!lat || !tput || !p50 || !ratio || !gp) {
+		FILE *all[] = { lat, tput, p50, ratio, gp };
+
+		for (i = 0; i < 5; i++)
+			if (all[i])
+				fclose(all[i]);
 		return bench_errf(err, "chart data in %s: %s", bench_tmpdir(), strerror(errno));
 	}
 
 	n = list_series(rep, s, 128);
 	bench_format_size(size, sz, sizeof(sz));
-	fprintf(gp, "set terminal pngcairo size 1600,700 font ',9'\nset output '%s'\n", path);
-	fprintf(gp, "set multiplot layout 1,2 title 'kipc bench: %s, %d CPUs, %s'\n",
-		rep->machine.cpu_model, rep->machine.cpus_online, rep->machine.kernel);
-	fprintf(gp, "set key outside right top font ',8'\nset grid\nset logscale y\n"
+	bench_verdict(rep, size, verdict, sizeof(verdict));
+	/* the machine, then the verdict on its own line (gnuplot's "\n") */
+	snprintf(head, sizeof(head), "kipc bench: %s, %d CPUs, %.160s", rep->machine.cpu_model,
+		 rep->machine.cpus_online, rep->machine.kernel);
+	gp_quote(head, sizeof(head), head);
+	gp_quote(verdict, sizeof(verdict), verdict);
+	snprintf(title, sizeof(title), "%s\\n%s", head, verdict);
+	fprintf(gp, "set terminal pngcairo size 1800,1200 font ',9'\nset output '%s'\n", path);
+	fprintf(gp, "set multiplot layout 2,2 title \"%s\" font ',13'\n", title);
+	fprintf(gp, "set key outside right top font ',8' spacing 0.9\nset grid\nset logscale y\n"
 		    "set format y '%%g'\n");
-	fprintf(gp, "set title 'Round-trip latency distribution, %s messages'\n", sz);
+
+	/* 1: latency distribution at the chart's size */
+	fprintf(gp, "set title 'Round-trip latency distribution, %s messages (kipc bold, "
+		    "floors dashed)'\n", sz);
 	fprintf(gp, "set xlabel 'percentile'\nset ylabel 'round trip (us)'\n");
 	/* tic labels are gnuplot formats: a literal % is %% there */
 	fprintf(gp, "set xtics ('0%%%%' 0, '90%%%%' 1, '99%%%%' 2, '99.9%%%%' 3, '99.99%%%%' 4, "
 		    "'99.999%%%%' 5, '99.9999%%%%' 6)\n");
 	/* x = -log10(1 - q): each "nine" gets the same width; max sits at 1 - 1/n */
-	for (i = 0, first = true; i < n; i++) {
-		r = bench_find_result(rep, s[i].m, s[i].mode, size, BENCH_LATENCY);
-		if (!r || r->status != BENCH_OK || !r->ncurve)
-			continue;
-		fprintf(lat, "# %s %s\n", s[i].m->name, bench_mode_name(s[i].mode));
-		for (j = 0; j < r->ncurve; j++) {
-			double q = r->curve_q[j] < 1 ? r->curve_q[j] :
-				   1 - 1.0 / (double)r->iterations;
+	first = true;
+	for (rank = 0; rank < 3; rank++)
+		for (i = 0; i < n; i++) {
+			if (draw_rank(&s[i]) != rank)
+				continue;
+			r = bench_find_result(rep, s[i].m, s[i].mode, size, BENCH_LATENCY);
+			if (!r || r->status != BENCH_OK || !r->ncurve)
+				continue;
+			fprintf(lat, "# %s %s\n", s[i].m->name, bench_mode_name(s[i].mode));
+			for (j = 0; j < r->ncurve; j++) {
+				double q = r->curve_q[j] < 1 ? r->curve_q[j] :
+					   1 - 1.0 / (double)r->iterations;
 
-			fprintf(lat, "%.4f %.4f\n", -log10(1 - q), r->curve_ns[j] / 1000);
+				fprintf(lat, "%.4f %.4f\n", -log10(1 - q), r->curve_ns[j] / 1000);
+			}
+			fprintf(lat, "\n\n");
+			plot_cmd(gp, &first, lat_path, nlat++, style(&s[i], i, st, sizeof(st)), &s[i]);
 		}
-		fprintf(lat, "\n\n");
-		/* the same line type for a series in both panels */
-		fprintf(gp, "%s '%s' index %d using 1:2 with linespoints %s title '%s %s'",
-			first ? "plot" : ", \\\n    ", lat_path, nlat++, style(i, st, sizeof(st)),
-			s[i].m->name,
-			bench_mode_name(s[i].mode));
-		first = false;
-	}
 	if (first)
-		fprintf(gp, "set label 'no latency results' at graph 0.4,0.5\nplot 1/0 notitle");
-	fprintf(gp, "\n");
+		fprintf(gp, "set label 1 'no latency results' at graph 0.4,0.5\nplot 1/0 notitle");
+	fprintf(gp, "\nunset label 1\n");
 
+	/* 2: throughput against size */
 	fprintf(gp, "set title 'Streaming throughput'\nset logscale x 2\nset logscale y 10\n");
-	fprintf(gp, "set xlabel 'message size (bytes)'\nset ylabel 'GB/s'\nunset xtics\n");
-	fprintf(gp, "set xtics ('8' 8, '64' 64, '512' 512, '4K' 4096, '32K' 32768, "
-		    "'256K' 262144, '1M' 1048576)\nset format y '%%g'\n");
-	for (i = 0, first = true; i < n; i++) {
-		int points = 0;
+	fprintf(gp, "set xlabel 'message size (bytes)'\nset ylabel 'GB/s'\nunset xtics\n%s",
+		size_tics);
+	first = true;
+	for (rank = 0; rank < 3; rank++)
+		for (i = 0; i < n; i++) {
+			int points = 0;
 
-		for (j = 0; j < rep->opts->nsizes; j++) {
-			r = bench_find_result(rep, s[i].m, s[i].mode, rep->opts->sizes[j],
-					      BENCH_STREAM);
-			if (r && r->status == BENCH_OK) {
-				if (!points)
+			if (draw_rank(&s[i]) != rank)
+				continue;
+			for (j = 0; j < o->nsizes; j++) {
+				r = bench_find_result(rep, s[i].m, s[i].mode, o->sizes[j], BENCH_STREAM);
+				if (!r || r->status != BENCH_OK)
+					continue;
+				if (!points++)
 					fprintf(tput, "# %s %s\n", s[i].m->name,
 						bench_mode_name(s[i].mode));
 				fprintf(tput, "%" PRIu64 " %.6f\n", r->size, r->bytes_per_s / 1e9);
-				points++;
 			}
+			if (!points)
+				continue;
+			fprintf(tput, "\n\n");
+			plot_cmd(gp, &first, tput_path, ntput++, style(&s[i], i, st, sizeof(st)), &s[i]);
 		}
-		if (!points)
+	if (first)
+		fprintf(gp, "set label 1 'no throughput results' at graph 0.4,0.5\nplot 1/0 notitle");
+	fprintf(gp, "\nunset label 1\n");
+
+	/* 3: round-trip p50 against size */
+	fprintf(gp, "set title 'Round-trip latency p50 by message size'\nset ylabel 'p50 (us)'\n");
+	first = true;
+	for (rank = 0; rank < 3; rank++)
+		for (i = 0; i < n; i++) {
+			int points = 0;
+
+			if (draw_rank(&s[i]) != rank)
+				continue;
+			for (j = 0; j < o->nsizes; j++) {
+				r = bench_find_result(rep, s[i].m, s[i].mode, o->sizes[j], BENCH_LATENCY);
+				if (!r || r->status != BENCH_OK)
+					continue;
+				if (!points++)
+					fprintf(p50, "# %s %s\n", s[i].m->name,
+						bench_mode_name(s[i].mode));
+				fprintf(p50, "%" PRIu64 " %.4f\n", r->size, r->lat.p50 / 1000);
+			}
+			if (!points)
+				continue;
+			fprintf(p50, "\n\n");
+			plot_cmd(gp, &first, p50_path, np50++, style(&s[i], i, st, sizeof(st)), &s[i]);
+		}
+	if (first)
+		fprintf(gp, "set label 1 'no latency results' at graph 0.4,0.5\nplot 1/0 notitle");
+	fprintf(gp, "\nunset label 1\n");
+
+	/* 4: kipc's busy-poll p50 over each floor's, by size */
+	fprintf(gp, "set title \"kipc's busy-poll round trip over the floors, ring transports "
+		    "(p50 ratio; 1 = the floor)\"\nunset logscale y\nset yrange [0:*]\nset ylabel 'x floor'\n");
+	first = true;
+	for (i = 0; i < n; i++) {
+		static const char *const floors[] = { BENCH_FLOOR_LATENCY, "payload-floor" };
+		int f;
+
+		/* the ring transports: uds is a socket, not meant to approach a floor */
+		if (!is_kipc(s[i].m) || s[i].mode != BENCH_MODE_POLL ||
+		    !strncmp(s[i].m->name, "kipc-uds", 8))
 			continue;
-		fprintf(tput, "\n\n");
-		fprintf(gp, "%s '%s' index %d using 1:2 with linespoints %s title '%s %s'",
-			first ? "plot" : ", \\\n    ", tput_path, ntput++, style(i, st, sizeof(st)),
-			s[i].m->name,
-			bench_mode_name(s[i].mode));
-		first = false;
+		for (f = 0; f < 2; f++) {
+			int points = 0;
+
+			for (j = 0; j < o->nsizes; j++) {
+				double x = bench_ratio_p50(rep, s[i].m->name, floors[f], o->sizes[j]);
+
+				if (!x)
+					continue;
+				if (!points++)
+					fprintf(ratio, "# %s / %s\n", s[i].m->name, floors[f]);
+				fprintf(ratio, "%" PRIu64 " %.4f\n", o->sizes[j], x);
+			}
+			if (!points)
+				continue;
+			fprintf(ratio, "\n\n");
+			style(&s[i], i, st, sizeof(st));
+			*strstr(st, " dt ") = 0;	/* the floor picks the dashes here */
+			fprintf(gp, "%s '%s' index %d using 1:2 with linespoints %s dt %d "
+				    "title '%s / %s'", first ? "plot" : ", \\\n    ", ratio_path,
+				nratio++, st, f ? 2 : 1, s[i].m->name, floors[f]);
+			first = false;
+		}
 	}
 	if (first)
-		fprintf(gp, "set label 'no throughput results' at graph 0.4,0.5\nplot 1/0 notitle");
+		fprintf(gp, "set label 1 'no kipc busy-poll rows next to a floor' at graph 0.2,0.5\n"
+			    "plot 1/0 notitle");
+	else
+		fprintf(gp, ", \\\n    1 with lines lc rgb '#000000' lw 1 dt 3 title 'floor'");
 	fprintf(gp, "\nunset multiplot\n");
 	fclose(lat);
 	fclose(tput);
+	fclose(p50);
+	fclose(ratio);
 	if (fclose(gp))
 		return bench_errf(err, "%s: %s", gp_path, strerror(errno));
 	return run_gnuplot(gp_path, err);

@@ -9,7 +9,8 @@
 
 const char *bench_mode_name(unsigned int mode)
 {
-	return mode == BENCH_MODE_POLL ? "poll" : mode == BENCH_MODE_BLOCK ? "block" : "-";
+	return mode == BENCH_MODE_POLL ? "poll" : mode == BENCH_MODE_BLOCK ? "block" :
+	       mode == BENCH_MODE_ADAPT ? "adapt" : "-";
 }
 
 const char *bench_workload_name(unsigned int workload)
@@ -36,7 +37,8 @@ const struct bench_result *bench_find_result(const struct bench_report *rep,
 	for (i = 0; i < rep->n; i++) {
 		const struct bench_result *r = &rep->v[i];
 
-		if (r->mech == m && r->mode == mode && r->size == size && r->workload == workload)
+		if (r->mech == m && r->mode == mode && r->size == size &&
+		    r->workload == workload && r->primary)
 			return r;
 	}
 	return NULL;
@@ -79,6 +81,14 @@ static void fmt_us(double ns, char *buf, size_t len)
 		snprintf(buf, len, "%.0f", us);
 }
 
+/* CPU time of both roles, in ns / unit: "0.45/0.44" */
+static void fmt_cpu(double a_ns, double b_ns, double unit, char *buf, size_t len)
+{
+	const char *f = unit > 1 ? "%.2f/%.2f" : "%.0f/%.0f";
+
+	snprintf(buf, len, f, a_ns / unit, b_ns / unit);
+}
+
 static void fmt_gbs(double bytes_per_s, char *buf, size_t len)
 {
 	double g = bytes_per_s / 1e9;
@@ -119,13 +129,13 @@ static int collect_rows(const struct bench_report *rep, struct row *rows, int ma
 
 	for (k = 0; (m = bench_mechs[k]); k++) {
 		for (i = 0; i < rep->n && n < max; i++) {
-			if (rep->v[i].mech != m || rep->v[i].mode)
+			if (rep->v[i].mech != m || rep->v[i].mode || !rep->v[i].primary)
 				continue;
 			rows[n].m = m;
 			rows[n].mode = 0;
 			rows[n++].skip = &rep->v[i];
 		}
-		for (mode = BENCH_MODE_POLL; mode <= BENCH_MODE_BLOCK; mode <<= 1)
+		for (mode = BENCH_MODE_POLL; mode <= BENCH_MODE_LAST; mode <<= 1)
 			for (i = 0; i < rep->n && n < max; i++)
 				if (rep->v[i].mech == m && rep->v[i].mode == mode) {
 					rows[n].m = m;
@@ -155,7 +165,7 @@ static void print_main_row(FILE *out, const struct bench_report *rep, const stru
 {
 	const struct bench_result *lat, *st, *fl, *fs;
 	char rate[16] = "-", gbs[16] = "-", tr[16] = "-", p50[16] = "-", p99[16] = "-",
-	     p999[16] = "-", max[16] = "-", lr[16] = "-", nb[64];
+	     p999[16] = "-", max[16] = "-", lr[16] = "-", nb[64], scpu[32] = "-", lcpu[32] = "-";
 	const char *note;
 
 	if (row->skip) {
@@ -172,6 +182,7 @@ static void print_main_row(FILE *out, const struct bench_report *rep, const stru
 		fmt_gbs(st->bytes_per_s, gbs, sizeof(gbs));
 		if (fs)
 			snprintf(tr, sizeof(tr), "%.2f", st->msgs_per_s / fs->msgs_per_s);
+		fmt_cpu(st->cpu_ns[0], st->cpu_ns[1], 1, scpu, sizeof(scpu));
 	}
 	if (lat && lat->status == BENCH_OK) {
 		fmt_us(lat->lat.p50, p50, sizeof(p50));
@@ -180,10 +191,11 @@ static void print_main_row(FILE *out, const struct bench_report *rep, const stru
 		fmt_us(lat->lat.max, max, sizeof(max));
 		if (fl)
 			snprintf(lr, sizeof(lr), "%.2f", lat->lat.p50 / fl->lat.p50);
+		fmt_cpu(lat->cpu_ns[0], lat->cpu_ns[1], 1000, lcpu, sizeof(lcpu));
 	}
 	note = short_note(lat && lat->status != BENCH_OK ? lat : st, nb, sizeof(nb));
-	fprintf(out, "%-15s %-6s %9s %8s %7s %9s %9s %9s %9s %7s  %s\n", row->m->name,
-		bench_mode_name(row->mode), rate, gbs, tr, p50, p99, p999, max, lr, note);
+	fprintf(out, "%-15s %-6s %9s %8s %7s %11s %9s %9s %9s %9s %7s %11s  %s\n", row->m->name,
+		bench_mode_name(row->mode), rate, gbs, tr, scpu, p50, p99, p999, max, lr, lcpu, note);
 }
 
 static void print_matrix(FILE *out, const struct bench_report *rep, const struct row *rows,
@@ -203,7 +215,13 @@ static void print_matrix(FILE *out, const struct bench_report *rep, const struct
 	}
 	fputc('\n', out);
 	for (i = 0; i < nrows; i++) {
+		bool any = false;
+
 		if (rows[i].skip || !(rows[i].m->workloads & workload))
+			continue;
+		for (s = 0; s < o->nsizes && !any; s++)
+			any = bench_find_result(rep, rows[i].m, rows[i].mode, o->sizes[s], workload);
+		if (!any)
 			continue;
 		fprintf(out, "%-15s %-6s", rows[i].m->name, bench_mode_name(rows[i].mode));
 		for (s = 0; s < o->nsizes; s++) {
@@ -367,7 +385,8 @@ static void print_targets_for(FILE *out, const struct bench_report *rep, const c
 	for (i = 0; i < rep->n; i++) {
 		const struct bench_result *r = &rep->v[i];
 
-		if (r->status == BENCH_OK && r->size == TARGET_SIZE && r->workload == BENCH_LATENCY &&
+		if (r->status == BENCH_OK && r->primary && r->size == TARGET_SIZE &&
+		    r->workload == BENCH_LATENCY &&
 		    r->mode == BENCH_MODE_BLOCK && classic_rt_peer(r->mech) &&
 		    (!best || r->lat.p50 < best->lat.p50))
 			best = r;
@@ -464,14 +483,17 @@ void bench_print_table(FILE *out, const struct bench_report *rep)
 		fprintf(out, "%" PRIu64 " streamed messages", any_st->iterations);
 	fprintf(out, " after a warm-up of a tenth as many\n\n");
 
-	fprintf(out, "%-15s %-6s %-26s %-46s\n", "", "", "------- Throughput -------",
-		"------------- Round-trip latency (us) -------------");
-	fprintf(out, "%-15s %-6s %9s %8s %7s %9s %9s %9s %9s %7s  %s\n", "Mechanism", "Mode",
-		"msg/s", "GB/s", "x floor", "p50", "p99", "p99.9", "max", "x floor", "Notes");
+	fprintf(out, "%-15s %-6s %-38s %-58s\n", "", "", "------------- Throughput -------------",
+		"------------------- Round-trip latency (us) -------------------");
+	fprintf(out, "%-15s %-6s %9s %8s %7s %11s %9s %9s %9s %9s %7s %11s  %s\n", "Mechanism",
+		"Mode", "msg/s", "GB/s", "x floor", "cpu ns A/B", "p50", "p99", "p99.9", "max",
+		"x floor", "cpu us A/B", "Notes");
 	nrows = collect_rows(rep, rows, 128);
 	for (i = 0; i < nrows; i++)
 		print_main_row(out, rep, &rows[i], size);
-	fprintf(out, "x floor: throughput / %s's, latency p50 / %s's, at the same size\n",
+	fprintf(out, "x floor: throughput / %s's, latency p50 / %s's, at the same size\n"
+		"cpu A/B: CPU time of role A (client, sender) and role B (server, receiver)\n"
+		"per message (ns) or per round trip (us), over the measured part\n",
 		BENCH_FLOOR_STREAM, BENCH_FLOOR_LATENCY);
 
 	if (rep->opts->nsizes > 1) {
@@ -482,6 +504,7 @@ void bench_print_table(FILE *out, const struct bench_report *rep)
 	}
 	print_notes(out, rep);
 	print_targets(out, rep);
+	bench_print_goals(out, rep);
 	fprintf(out, "\nTotal %.1f s\n", rep->total_s);
 }
 

@@ -134,6 +134,36 @@ static int recv_one(const struct bench_mech *m, struct bench_run *r, void *rxbuf
 	return bench_payload_check(r, rxbuf, size, seq, dir, full);
 }
 
+/*
+ * CPU time of this process (all its threads) over the measured part of the
+ * workload, from the end of the warm-up to the last message, and the wall
+ * time of that part: what a message costs the side that waits for it.
+ */
+static uint64_t cpu_time_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void cpu_begin(struct bench_run *r)
+{
+	struct bench_role_state *st = &r->ctl->role[r->role];
+
+	st->cpu_wall_ns = bench_mono_ns();
+	st->cpu_ns = cpu_time_ns();
+}
+
+static void cpu_end(struct bench_run *r)
+{
+	struct bench_role_state *st = &r->ctl->role[r->role];
+
+	st->cpu_ns = cpu_time_ns() - st->cpu_ns;
+	st->cpu_wall_ns = bench_mono_ns() - st->cpu_wall_ns;
+}
+
 static int latency_client(const struct bench_mech *m, struct bench_run *r,
 			  void *txbuf, void *rxbuf)
 {
@@ -141,6 +171,8 @@ static int latency_client(const struct bench_mech *m, struct bench_run *r,
 	uint64_t total = p->warmup + p->iterations, i, t0, t1;
 
 	for (i = 0; i < total; i++) {
+		if (i == p->warmup)
+			cpu_begin(r);
 		t0 = bench_now(p);
 		if (send_one(m, r, txbuf, i, BENCH_DIR_AB) ||
 		    recv_one(m, r, rxbuf, i, BENCH_DIR_BA))
@@ -149,6 +181,7 @@ static int latency_client(const struct bench_mech *m, struct bench_run *r,
 		if (i >= p->warmup)
 			r->ctl->samples[i - p->warmup] = t1 - t0;
 	}
+	cpu_end(r);
 	r->ctl->role[r->role].messages = total;
 	return 0;
 }
@@ -158,10 +191,14 @@ static int latency_server(const struct bench_mech *m, struct bench_run *r,
 {
 	uint64_t total = r->p->warmup + r->p->iterations, i;
 
-	for (i = 0; i < total; i++)
+	for (i = 0; i < total; i++) {
+		if (i == r->p->warmup)
+			cpu_begin(r);
 		if (recv_one(m, r, rxbuf, i, BENCH_DIR_AB) ||
 		    send_one(m, r, txbuf, i, BENCH_DIR_BA))
 			return -1;
+	}
+	cpu_end(r);
 	r->ctl->role[r->role].messages = total;
 	return 0;
 }
@@ -170,11 +207,15 @@ static int stream_sender(const struct bench_mech *m, struct bench_run *r, void *
 {
 	uint64_t total = r->p->warmup + r->p->iterations, i;
 
-	for (i = 0; i < total; i++)
+	for (i = 0; i < total; i++) {
+		if (i == r->p->warmup)
+			cpu_begin(r);
 		if (send_one(m, r, txbuf, i, BENCH_DIR_AB))
 			return -1;
+	}
 	if (m->flush && m->flush(r))
 		return -1;
+	cpu_end(r);
 	r->ctl->role[r->role].messages = total;
 	return 0;
 }
@@ -190,10 +231,13 @@ static int stream_receiver(const struct bench_mech *m, struct bench_run *r, void
 	for (i = 0; i < total; i++) {
 		if (recv_one(m, r, rxbuf, i, BENCH_DIR_AB))
 			return -1;
-		if (i + 1 == p->warmup)
+		if (i + 1 == p->warmup) {
+			cpu_begin(r);
 			st->t_begin = bench_now(p);
+		}
 	}
 	st->t_end = bench_now(p);
+	cpu_end(r);
 	st->messages = total;
 	return 0;
 }

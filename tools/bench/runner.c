@@ -179,7 +179,14 @@ static void collect(const struct bench_runner *rn, struct bench_ctl *ctl,
 	double unit = rn->tsc_ns_per_tick > 0 ? rn->tsc_ns_per_tick : 1.0;
 	struct bench_role_state *rx = &ctl->role[BENCH_ROLE_B];
 	double secs;
+	int i;
 
+	for (i = 0; i < 2; i++) {
+		const struct bench_role_state *st = &ctl->role[i];
+
+		res->cpu_ns[i] = (double)st->cpu_ns / (double)(ctl->p.iterations ? ctl->p.iterations : 1);
+		res->cpu_share[i] = st->cpu_wall_ns ? (double)st->cpu_ns / (double)st->cpu_wall_ns : 0;
+	}
 	if (ctl->p.workload == BENCH_LATENCY) {
 		bench_stats_latency(res, ctl->samples, ctl->p.iterations, unit);
 		return;

@@ -4,7 +4,8 @@
 # Host tests of the kipc command (tools/check.sh runs every check.d/host-*.sh):
 # send/recv round trips checked with cmp on the shm and uds transports (each
 # forced once with -t and once with KIPC_TRANSPORT), --keep, the error cases
-# and their exit statuses (kipc(1)), help, info, ls, and `kipc bench --check`.
+# and their exit statuses (kipc(1)), help, info, ls, `kipc bench --check`,
+# and the shape of `kipc bench --targets`' table, CSV, JSON and chart.
 # TAP on stdout, "N passed, M failed" last. Every wait is bounded.
 #
 # Environment: KIPC (default build/tools/kipc), KIPC_TEST_BENCH=0 skips the
@@ -625,8 +626,8 @@ else
 	# NAME why" lines. A skip is counted with its reason, except for the
 	# transports that must run here: kipc-shm and kipc-uds, and kipc-dev
 	# where the driver is loaded.
-	must_run=" kipc-shm kipc-uds "
-	[ -c /dev/kipc ] && must_run="$must_run kipc-dev "
+	must_run=" kipc-shm kipc-shm-zc kipc-uds "
+	[ -c /dev/kipc ] && must_run="$must_run kipc-dev kipc-dev-zc "
 	mechs=0
 	declare -A seen=()
 	while read -r verdict mech why; do
@@ -652,6 +653,68 @@ else
 	else
 		not_ok "kipc bench --check: exit 0, $mechs mechanisms reported" "exit $rc" \
 			"summary: ${total:-none}" "$(tail -n 40 "$work/bench.out")"
+	fi
+fi
+
+# --------------------------------------------------- bench --targets
+# The outputs' shape, never their numbers: a short --targets run (two
+# rounds, few iterations) must give the targets section with its verdict,
+# the floor table and the goals, CPU columns in the table, the CSV and the
+# JSON, the targets in both, and a PNG when gnuplot is here.
+if [ "${KIPC_TEST_BENCH:-1}" = 0 ]; then
+	skip "kipc bench --targets: table" "KIPC_TEST_BENCH=0"
+	skip "kipc bench --targets: CSV" "KIPC_TEST_BENCH=0"
+	skip "kipc bench --targets: JSON" "KIPC_TEST_BENCH=0"
+	skip "kipc bench --targets: PNG" "KIPC_TEST_BENCH=0"
+else
+	png_arg=()
+	command -v gnuplot > /dev/null && png_arg=(--png "$work/t.png")
+	timeout -k 5 300 "$KIPC" bench --targets --rounds 2 --iterations 200 --sizes 8,64,64k \
+		--csv "$work/t.csv" --json "$work/t.json" "${png_arg[@]}" > "$work/t.out" 2>&1
+	rc=$?
+	t=$work/t.out
+	if [ $rc -eq 0 ] && grep -q "^Targets (issue 9): .*medians over the rounds" "$t" &&
+	   grep -qE "^Verdict: kipc-shm: [0-9.]+x the line floor at 64 B" "$t" &&
+	   grep -qE "^kipc-shm against the floors" "$t" &&
+	   grep -qE "^8 B +[0-9.]+ +[0-9.]+ \| +[0-9.]+ +[0-9.]+ +[0-9.]+/[0-9.]+ " "$t" &&
+	   grep -qE "^  kipc-shm +adapt +64 B +p50 .* cpu +[0-9.]+/[0-9.]+ " "$t" &&
+	   grep -qE "^  kipc-shm-zc RT p50 <= 1.09x cacheline p50 .* (PASS|MISS)$" "$t" &&
+	   grep -qE "^  [0-9]+ of [0-9]+ met$" "$t" &&
+	   grep -qE "^Mechanism +Mode +msg/s .* cpu ns A/B .* cpu us A/B" "$t" &&
+	   grep -qE "^payload-floor +poll " "$t" && grep -qE "^kipc-shm-zc +poll " "$t"; then
+		ok "kipc bench --targets: table with the targets, verdict, floors, wait modes, goals, CPU"
+	else
+		not_ok "kipc bench --targets: table with the targets, verdict, floors, wait modes, goals, CPU" \
+			"exit $rc" "$(tail -n 60 "$t")"
+	fi
+	c=$work/t.csv
+	if [ -s "$c" ] && grep -qE "^mechanism,.*,cpu_a_ns_per_msg,cpu_b_ns_per_msg,cpu_a_share,cpu_b_share,round,primary,note$" "$c" &&
+	   grep -qE "^kipc-shm,kipc,poll,latency,64,ok,200,20,([0-9.]+,){6},,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,1,[01]," "$c" &&
+	   grep -qE "^memcpy,floor,poll,stream,65536,ok," "$c" &&
+	   grep -qE "^# verdict: kipc-shm: " "$c" &&
+	   grep -qE "^# target,kipc-shm-zc,64,[0-9.]+,<=,1.09,(yes|no),\"" "$c"; then
+		ok "kipc bench --targets: CSV with CPU, round and the targets"
+	else
+		not_ok "kipc bench --targets: CSV with CPU, round and the targets" "$(head -n 12 "$c" 2>&1)"
+	fi
+	j=$work/t.json
+	if [ -s "$j" ] && { ! command -v python3 > /dev/null ||
+	     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["targets"] and d["verdict"] and d["config"]["rounds"] == 2 and any("cpu_ns_per_msg" in r for r in d["results"]) else 1)' "$j"; } &&
+	   grep -qE '"cpu_ns_per_msg": \{"a": [0-9.]+, "b": [0-9.]+\}' "$j" &&
+	   grep -qE '"round": 1, "primary": (true|false)' "$j" &&
+	   grep -qE '^  "verdict": "kipc-shm: ' "$j" &&
+	   grep -qE '"goal": "kipc-shm RT p50 <= 1.10x payload-floor p50 .*"met": (true|false)' "$j"; then
+		ok "kipc bench --targets: JSON with CPU, rounds, verdict and targets"
+	else
+		not_ok "kipc bench --targets: JSON with CPU, rounds, verdict and targets" \
+			"$(grep -E 'verdict|targets|cpu_ns' "$j" 2>&1 | head -n 5)"
+	fi
+	if [ ${#png_arg[@]} -eq 0 ]; then
+		skip "kipc bench --targets: PNG" "no gnuplot here"
+	elif [ "$(head -c 8 "$work/t.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
+		ok "kipc bench --targets: PNG written"
+	else
+		not_ok "kipc bench --targets: PNG written" "$(grep gnuplot "$t")"
 	fi
 fi
 
