@@ -32,7 +32,7 @@ KBUILD_ARGS = -C $(KDIR) M=$(KMOD_OUT) CONFIG_KIPC=m \
 
 .PHONY: all deps deps-debug kmod-tree module sparse print-kmod-srcs lib selftests tools run check check-debug \
 	checkpatch clean install uninstall modules_install install-driver \
-	uninstall-driver install-dkms uninstall-dkms deb
+	uninstall-driver install-dkms uninstall-dkms deb install-prereqs
 
 all: module lib selftests tools
 
@@ -112,7 +112,12 @@ INSTALL_VARS = PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR) \
 # a new page is installed without an edit here.
 MANPAGES = $(sort $(shell find man -name '*.[137]' 2> /dev/null) tools/kipc/kipc.1)
 
-install: tools
+# What install needs, without the VM's static suites that `make lib` adds.
+install-prereqs:
+	$(MAKE) -C lib all
+	$(MAKE) -C tools
+
+install: install-prereqs
 	$(MAKE) -C lib $(INSTALL_VARS) install
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 build/tools/kipc $(DESTDIR)$(BINDIR)/kipc
@@ -149,14 +154,16 @@ uninstall-driver:
 # What DKMS builds from: dkms.conf, kmod/ and the uapi header, in the
 # layout kmod/Kbuild expects (../include/uapi next to kmod/).
 DKMS_FILES = $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) kmod/Kbuild \
-	kmod/README include/uapi/linux/kipc.h
+	include/uapi/linux/kipc.h
 
-install-dkms:
+build/dkms/dkms.conf: packaging/dkms.conf.in lib/Makefile
+	@mkdir -p $(dir $@)
+	sed 's/@VERSION@/$(VERSION)/' $< > $@
+
+install-dkms: build/dkms/dkms.conf
 	@set -e; for f in $(DKMS_FILES); do \
 		install -D -m 0644 $$f $(DESTDIR)$(DKMSSRCDIR)/$$f; done
-	sed 's/@VERSION@/$(VERSION)/' packaging/dkms.conf.in \
-		> $(DESTDIR)$(DKMSSRCDIR)/dkms.conf
-	chmod 0644 $(DESTDIR)$(DKMSSRCDIR)/dkms.conf
+	install -m 0644 $< $(DESTDIR)$(DKMSSRCDIR)/dkms.conf
 
 uninstall-dkms:
 	rm -rf $(DESTDIR)$(DKMSSRCDIR)
