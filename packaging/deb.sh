@@ -39,6 +39,6 @@ git ls-files -z --cached --others --exclude-standard |
 	cpio --quiet -0 -pdm "$src"
 (cd "$src" && dpkg-buildpackage -us -uc -b)
 echo "=== lintian"
-lintian --fail-on error --info "$out"/kipc_"$version"_*.changes
+lintian --fail-on error --display-info "$out"/kipc_"$version"_*.changes
 ls -l "$out"/*.deb
 echo "deb.sh: built in $(( $(date +%s) - start )) s"
