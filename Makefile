@@ -17,6 +17,7 @@
 #   make install-dkms / uninstall-dkms       the driver's source for DKMS
 #                in $(DESTDIR)/usr/src/kipc-VERSION (DKMSSRCDIR)
 #   make deb     the Debian packages into build/deb/ (packaging/deb.sh)
+#   make deb-test  make deb, then install, test and purge them (root)
 #
 # Both install what they need first (Debian packages, as root).
 # KERNEL_SERIES=6.12 picks the other supported kernel, KDIR/KERNEL any
@@ -32,7 +33,7 @@ KBUILD_ARGS = -C $(KDIR) M=$(KMOD_OUT) CONFIG_KIPC=m \
 
 .PHONY: all deps deps-debug kmod-tree module sparse print-kmod-srcs lib selftests tools run check check-debug \
 	checkpatch clean install uninstall modules_install install-driver \
-	uninstall-driver install-dkms uninstall-dkms deb install-prereqs
+	uninstall-driver install-dkms uninstall-dkms deb deb-test install-prereqs
 
 all: module lib selftests tools
 
@@ -135,9 +136,19 @@ uninstall:
 
 # kbuild's own: INSTALL_MOD_PATH is the root, depmod runs where the kernel
 # tree has a System.map (a headers package has none: run depmod -a after).
+# The module is signed only where the tree holds its signing key (a kernel
+# built here); a distribution's headers do not, and the module stays
+# unsigned, as `make module` leaves it.
+MODULE_SIGN_ARGS = $(if $(wildcard $(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=)
+
 modules_install: module
-	$(MAKE) $(KBUILD_ARGS) INSTALL_MOD_PATH=$(DESTDIR) \
+	$(MAKE) $(KBUILD_ARGS) $(MODULE_SIGN_ARGS) INSTALL_MOD_PATH=$(DESTDIR) \
 		INSTALL_MOD_DIR=updates modules_install
+
+# The packages built, installed, tested and purged (packaging/deb-test.sh;
+# as root; it installs into this system for a minute).
+deb-test: deb
+	packaging/deb-test.sh
 
 # /dev/kipc for group kipc, mode 0660 (the driver's own default is 0666:
 # access control is per listener); the module parameters' file.

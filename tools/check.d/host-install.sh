@@ -10,7 +10,8 @@
 # kipc header it used and the library it runs with must come from the
 # DESTDIR, and it sends and receives over shm, linked with the shared
 # library and with the archive; last, make uninstall leaves no file or link
-# behind. TAP on stdout, "N passed, M failed" last.
+# behind. Last, make modules_install into a DESTDIR installs kipc.ko for
+# the VM kernel and nothing else. TAP on stdout, "N passed, M failed" last.
 #
 # Builds what make install needs first (make lib tools, as make check's
 # build step already did). Environment: MAKE (default make).
@@ -149,9 +150,27 @@ if ! $MAKE -s lib tools > "$work/build.log" 2>&1; then
 	tap_end
 	exit
 fi
+# make modules_install: kbuild's install of the driver built for the VM
+# kernel (make check's build step built it), into a DESTDIR.
+modules_install()
+{
+	local root="$work/modules" kver ko
+	kver=$(tools/vm/kernel.sh kver) || { not_ok "make modules_install: no kernel (tools/vm/kernel.sh)"; return; }
+	ko=$root/lib/modules/$kver/updates/kipc.ko
+	if $MAKE -s DESTDIR="$root" modules_install > "$work/modules.log" 2>&1 &&
+	   [ "$(modinfo -F vermagic "$ko" 2> /dev/null | cut -d ' ' -f 1)" = "$kver" ] &&
+	   [ "$(cd "$root" && find . ! -type d)" = "./lib/modules/$kver/updates/kipc.ko" ]; then
+		ok "make modules_install: lib/modules/$kver/updates/kipc.ko, alone"
+	else
+		not_ok "make modules_install" "$(tail -n 10 "$work/modules.log")" \
+			"$(cd "$root" 2> /dev/null && find . ! -type d)"
+	fi
+}
+
 one_layout local /usr/local /usr/local/lib
 # pkg-config drops -I/usr/include and -L/usr/lib/...: here they name the
 # DESTDIR's copies, which must be used.
 one_layout debian /usr "/usr/lib/$multiarch" \
 	PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
+modules_install
 tap_end
