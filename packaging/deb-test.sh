@@ -81,7 +81,7 @@ grep -E 'Building for|installed|Error' "$work/install.log" | sed 's/^/# /'
 libdir=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 mkdir -p "$work/ex"
 cp packaging/test/kipc-hello.c "$work/ex/"
-cflags=$(echo $(pkg-config --cflags kipc)) libs=$(echo $(pkg-config --libs kipc))
+cflags=$(pkg-config --cflags kipc | xargs) libs=$(pkg-config --libs kipc | xargs)
 if [ "$(pkg-config --modversion kipc)" = "$version" ] && [ "$libs" = "-lkipc" ]; then
 	ok "pkg-config kipc: $version, cflags '$cflags', libs '$libs'"
 else

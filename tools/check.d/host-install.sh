@@ -55,7 +55,7 @@ one_layout()
 	local vars=(PREFIX="$prefix" LIBDIR="$libdir" DESTDIR="$root")
 	local pc=(env PKG_CONFIG_SYSROOT_DIR="$root"
 		PKG_CONFIG_LIBDIR="$root$libdir/pkgconfig" "$@" pkg-config)
-	local ex="$work/$tag/ex" cflags libs out deps
+	local ex="$work/$tag/ex" cflags libs out deps static_l ldd_out left
 
 	mkdir -p "$root" "$ex"
 	if ! $MAKE -s "${vars[@]}" install > "$log" 2>&1; then
@@ -106,7 +106,7 @@ one_layout()
 	# shellcheck disable=SC2086
 	if out=$(cd "$ex" && gcc -Wall -Wextra -Werror $cflags -MMD \
 			kipc-hello.c -o kipc-hello $libs 2>&1) &&
-	   deps=$(tr ' \\' '\n\n' < "$ex/kipc-hello.d" | grep kipc | grep -v '^kipc-hello') &&
+	   deps=$(sed 's/ *\\$//' "$ex/kipc-hello.d" | tr ' ' '\n' | grep kipc | grep -v '^kipc-hello') &&
 	   [ "$(grep -c . <<<"$deps")" -eq 3 ] && ! grep -qv "^$root" <<<"$deps"; then
 		ok "$tag: kipc-hello built with pkg-config alone, against the DESTDIR's headers"
 	else
@@ -121,9 +121,10 @@ one_layout()
 		not_ok "$tag: kipc-hello runs with the installed libkipc.so.1" \
 			"${ldd_out:-}" "${out:-}"
 	fi
+	static_l=$("${pc[@]}" --static --libs-only-L kipc)
 	# shellcheck disable=SC2086
 	if out=$(cd "$ex" && gcc -Wall -Wextra -Werror $cflags kipc-hello.c \
-			-o kipc-hello-static $("${pc[@]}" --static --libs-only-L kipc) \
+			-o kipc-hello-static $static_l \
 			-Wl,-Bstatic -lkipc -Wl,-Bdynamic 2>&1) &&
 	   ! readelf -d "$ex/kipc-hello-static" | grep -q 'NEEDED.*libkipc' &&
 	   out=$(timeout 60 "$ex/kipc-hello-static" shm 2>&1); then

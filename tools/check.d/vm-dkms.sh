@@ -69,7 +69,7 @@ dkms_step()
 		ok "dkms $what"
 	else
 		not_ok "dkms $what" "$(tail -n 30 "$work/dkms.log")" \
-			"$(cat "$work"/dkms/kipc/"$version"/build/make.log 2> /dev/null | tail -n 30)"
+			"$(tail -n 30 "$work/dkms/kipc/$version/build/make.log" 2> /dev/null)"
 		finish
 	fi
 }
