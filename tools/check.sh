@@ -51,7 +51,7 @@ report=() notes=()
 declare -A expect=(
 	[build]=1 [checkpatch]=1
 	[host-rig]=47 [host-kipc]=100 [host-lib]=265 [host-model]=6 [host-fuzz]=4
-	[host-man]=21 [host-examples]=12
+	[host-man]=21 [host-examples]=12 [host-install]=19 [vm-dkms]=9
 	[vm-full]=386 [vm-selftests]=250 [native-full]=386
 )
 
@@ -110,7 +110,7 @@ else
 fi
 
 if [ "$host" -eq 1 ]; then
-	for t in host-rig host-kipc host-lib host-man host-examples; do
+	for t in host-rig host-kipc host-lib host-man host-examples host-install; do
 		step "$t" "tools/check.d/$t.sh"
 	done
 	# The doorbell protocol's model (spin), and every fuzz target's
@@ -129,6 +129,9 @@ if [ "$vm" -eq 1 ]; then
 		for s in ${series_list#"$default_series"}; do
 			KERNEL_SERIES=$s step "vm-selftests-$s" tools/check.d/vm.sh --selftests
 		done
+		# The module DKMS builds from the installed source loads and
+		# passes a selftest (issue 11).
+		KERNEL_SERIES=${default_series/custom/} step vm-dkms tools/check.d/vm-dkms.sh
 		# Where this host loads modules, the same suite natively too.
 		if why=$(tools/check.d/vm.sh --can-native); then
 			step native-full tools/check.d/vm.sh --full --native

@@ -13,15 +13,15 @@
 set -euo pipefail
 
 # The driver, the VM rig, the selftests and the library (mandoc: the man
-# pages' lint); the doorbell
-# model's checker and the fuzz targets' compiler.
+# pages' lint; dkms: the module as DKMS builds it, tools/check.d/vm-dkms.sh);
+# the doorbell model's checker and the fuzz targets' compiler.
 required=(
 	build-essential pkg-config sparse
 	linux-source-6.1
 	linux-image-cloud-amd64 linux-headers-cloud-amd64
 	linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 	qemu-system-x86 busybox-static cpio kmod gzip xz-utils
-	liburing-dev mandoc
+	liburing-dev mandoc dkms
 	spin clang
 )
 # The benchmarks' comparison points and plots; missing ones are reported
