@@ -592,6 +592,7 @@ struct churn {
 	int rounds;
 	bool netns;		/* in its own network namespace */
 	int errors;
+	int first_error;
 	int done;
 };
 
@@ -653,7 +654,10 @@ static int churn_round(int i)
 	char name[KIPC_NAME_MAX];
 	int lfd, cfd[3], sfd, j, ret = 0;
 
-	kt_name(name, "churn");
+	/* kt_name()'s counter is not for threads: the tid makes it unique. */
+	memset(name, 0, sizeof(name));
+	snprintf(name, sizeof(name), "kt-%d-%d-churn-%d", (int)getpid(),
+		 (int)kt_gettid(), i);
 	lfd = kt_new_listener(name, 0600, 0, 0, 0);
 	if (lfd < 0)
 		return lfd;
@@ -695,8 +699,10 @@ static void *churn_main(void *arg)
 		return NULL;
 	}
 	for (i = 0; i < ch->rounds; i++) {
-		if (churn_round(i))
-			ch->errors++;
+		int ret = churn_round(i);
+
+		if (ret && !ch->errors++)
+			ch->first_error = ret;
 		ch->done++;
 	}
 	return NULL;
@@ -749,7 +755,8 @@ TEST_F(ns, proc_reader_loop_against_create_and_release)
 		pthread_join(rt[i], NULL);
 
 	for (i = 0; i < 3; i++) {
-		EXPECT_EQ(0, ch[i].errors) TH_LOG("churner %d", i);
+		EXPECT_EQ(0, ch[i].errors) TH_LOG("churner %d: first error %d",
+						  i, ch[i].first_error);
 		EXPECT_EQ(rounds, ch[i].done) TH_LOG("churner %d", i);
 	}
 	for (i = 0; i < 2; i++) {
