@@ -558,28 +558,30 @@ static void kipc_state_show(struct seq_file *m, u32 state)
 }
 
 /*
- * The connection of @net after @prev (NULL: the first), with a reference;
- * NULL past the last. Drops the reference on @prev. kipc_lock is held only
- * for the step: @prev, referenced, is still on the list, and one whose
- * last reference is gone (its release waits for kipc_lock) is skipped.
+ * Up to @max connections of @net after @after (NULL: from the first), each
+ * with a reference, into @out; returns how many. kipc_lock is held only
+ * for the step: @after, which the caller keeps referenced, is still on the
+ * list, and one whose last reference is gone (its release waits for
+ * kipc_lock) is skipped.
  */
-struct kipc_conn *kipc_conn_next(struct kipc_conn *prev, const struct net *net)
+unsigned int kipc_conn_batch(struct kipc_conn *after, const struct net *net,
+			     struct kipc_conn **out, unsigned int max)
 {
 	struct kipc_conn *c;
+	unsigned int n = 0;
 
 	mutex_lock(&kipc_lock);
-	c = prev ? list_next_entry(prev, node) :
-		   list_first_entry(&kipc_conns, struct kipc_conn, node);
-	list_for_each_entry_from(c, &kipc_conns, node)
+	c = after ? list_next_entry(after, node) :
+		    list_first_entry(&kipc_conns, struct kipc_conn, node);
+	list_for_each_entry_from(c, &kipc_conns, node) {
+		if (n == max)
+			break;
 		if (net_eq(c->listener->net, net) &&
 		    kref_get_unless_zero(&c->ref))
-			break;
-	if (list_entry_is_head(c, &kipc_conns, node))
-		c = NULL;
+			out[n++] = c;
+	}
 	mutex_unlock(&kipc_lock);
-	if (prev)
-		kipc_conn_put(prev);
-	return c;
+	return n;
 }
 
 /* A reader may see the pids and traffic of a connection it is a side of. */

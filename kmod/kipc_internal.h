@@ -26,8 +26,8 @@
  *  kipc_conn.lock           state, eventfds, kicks, byte counters
  * kref_put() of a listener or connection is never called with any of them
  * held: the release of either takes kipc_lock. /proc/driver/kipc takes
- * kipc_lock only to step from one object to the next (taking a reference
- * with kref_get_unless_zero()) and formats each object without it.
+ * kipc_lock only to step to the next few objects (taking a reference on
+ * each with kref_get_unless_zero()) and formats them without it.
  */
 #ifndef _KIPC_INTERNAL_H
 #define _KIPC_INTERNAL_H
@@ -265,8 +265,9 @@ __poll_t kipc_listener_poll(struct kipc_listener *l);
 void kipc_listener_close(struct kipc_listener *l);
 void kipc_listener_put(struct kipc_listener *l);
 void kipc_listener_unqueue(struct kipc_conn *c);
-struct kipc_listener *kipc_listener_next(struct kipc_listener *prev,
-					 const struct net *net);
+unsigned int kipc_listener_batch(struct kipc_listener *after,
+				 const struct net *net,
+				 struct kipc_listener **out, unsigned int max);
 void kipc_listener_show(struct seq_file *m, const struct kipc_proc_view *v,
 			struct kipc_listener *l);
 void kipc_cred_init(struct kipc_cred *cred);
@@ -285,8 +286,8 @@ int kipc_ioc_kick(struct kipc_ucmd *ucmd);
 int kipc_ioc_conn_info(struct kipc_ucmd *ucmd);
 int kipc_ioc_set_eventfd(struct kipc_ucmd *ucmd);
 __poll_t kipc_conn_poll(struct kipc_endpoint *ep);
-struct kipc_conn *kipc_conn_next(struct kipc_conn *prev,
-				 const struct net *net);
+unsigned int kipc_conn_batch(struct kipc_conn *after, const struct net *net,
+			     struct kipc_conn **out, unsigned int max);
 void kipc_conn_show(struct seq_file *m, const struct kipc_proc_view *v,
 		    struct kipc_conn *c);
 struct page *kipc_conn_view_page(struct kipc_conn *c, unsigned int side,

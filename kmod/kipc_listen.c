@@ -577,28 +577,30 @@ void kipc_listener_close(struct kipc_listener *l)
 }
 
 /*
- * The named listener of @net after @prev (NULL: the first), with a
- * reference; NULL past the last. Drops the reference on @prev. kipc_lock
- * is held only for the step: @prev, referenced, is still on the list.
+ * Up to @max named listeners of @net after @after (NULL: from the first),
+ * each with a reference, into @out; returns how many. kipc_lock is held
+ * only for the step: @after, which the caller keeps referenced, is still
+ * on the list (a listener leaves it when freed, not when closed).
  */
-struct kipc_listener *kipc_listener_next(struct kipc_listener *prev,
-					 const struct net *net)
+unsigned int kipc_listener_batch(struct kipc_listener *after,
+				 const struct net *net,
+				 struct kipc_listener **out, unsigned int max)
 {
 	struct kipc_listener *l;
+	unsigned int n = 0;
 
 	mutex_lock(&kipc_lock);
-	l = prev ? list_next_entry(prev, node) :
-		   list_first_entry(&kipc_listeners, struct kipc_listener, node);
-	list_for_each_entry_from(l, &kipc_listeners, node)
+	l = after ? list_next_entry(after, node) :
+		    list_first_entry(&kipc_listeners, struct kipc_listener, node);
+	list_for_each_entry_from(l, &kipc_listeners, node) {
+		if (n == max)
+			break;
 		if (l->user && net_eq(l->net, net) &&
 		    kref_get_unless_zero(&l->ref))
-			break;
-	if (list_entry_is_head(l, &kipc_listeners, node))
-		l = NULL;
+			out[n++] = l;
+	}
 	mutex_unlock(&kipc_lock);
-	if (prev)
-		kipc_listener_put(prev);
-	return l;
+	return n;
 }
 
 /*
