@@ -590,6 +590,7 @@ TEST_F(ns, proc_shows_a_user_its_own_traffic)
 
 struct churn {
 	int rounds;
+	uint64_t deadline;	/* kt_now_ns(): slow kernels stop earlier */
 	bool netns;		/* in its own network namespace */
 	int errors;
 	int first_error;
@@ -698,7 +699,7 @@ static void *churn_main(void *arg)
 		ch->errors++;
 		return NULL;
 	}
-	for (i = 0; i < ch->rounds; i++) {
+	for (i = 0; i < ch->rounds && kt_now_ns() < ch->deadline; i++) {
 		int ret = churn_round(i);
 
 		if (ret && !ch->errors++)
@@ -708,13 +709,19 @@ static void *churn_main(void *arg)
 	return NULL;
 }
 
-TEST_F(ns, proc_reader_loop_against_create_and_release)
+/*
+ * KIPC_NS_ROUNDS rounds per churner (150), or until KIPC_NS_SECS (20 s)
+ * have passed, so that a debug kernel under TCG stays within the limit.
+ */
+TEST_F_TIMEOUT(ns, proc_reader_loop_against_create_and_release, 120)
 {
 	int rounds = (int)kt_env_u64("KIPC_NS_ROUNDS", 150);
+	uint64_t deadline = kt_now_ns() +
+			    kt_env_u64("KIPC_NS_SECS", 20) * 1000000000ull;
 	struct churn ch[3] = {
-		{ .rounds = rounds },
-		{ .rounds = rounds },
-		{ .rounds = rounds, .netns = true },
+		{ .rounds = rounds, .deadline = deadline },
+		{ .rounds = rounds, .deadline = deadline },
+		{ .rounds = rounds, .deadline = deadline, .netns = true },
 	};
 	pthread_t rt[2], ct[3];
 	struct reader rd[2];
@@ -726,7 +733,7 @@ TEST_F(ns, proc_reader_loop_against_create_and_release)
 	/* Namespaces born and dying under the readers, too. */
 	ASSERT_LE(0, kid_start(&k));
 	if (k.pid == 0) {
-		for (i = 0; i < 10; i++) {
+		for (i = 0; i < 10 && kt_now_ns() < deadline; i++) {
 			pid_t pid = fork();
 
 			if (pid < 0)
@@ -757,14 +764,14 @@ TEST_F(ns, proc_reader_loop_against_create_and_release)
 	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(0, ch[i].errors) TH_LOG("churner %d: first error %d",
 						  i, ch[i].first_error);
-		EXPECT_EQ(rounds, ch[i].done) TH_LOG("churner %d", i);
+		EXPECT_LT(0, ch[i].done) TH_LOG("churner %d", i);
+		TH_LOG("churner %d: %d rounds", i, ch[i].done);
 	}
 	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, rd[i].bad) TH_LOG("reader %d: '%s'", i, rd[i].badline);
 		EXPECT_LT(0, rd[i].reads);
 		TH_LOG("reader %d: %d reads", i, rd[i].reads);
 	}
-	TH_LOG("%d rounds per churner", rounds);
 	EXPECT_EQ(0, kt_counter("listeners", &n));
 	EXPECT_EQ(0, n) TH_LOG("a listener leaked");
 	EXPECT_EQ(0, kt_counter("connections", &n));
