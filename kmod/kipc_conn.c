@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
+#include <net/net_namespace.h>
 
 #include "kipc_internal.h"
 
@@ -556,48 +557,94 @@ static void kipc_state_show(struct seq_file *m, u32 state)
 		seq_puts(m, ",server_gone");
 }
 
-/* One line per connection; format in kmod/README. Under kipc_lock. */
-void kipc_conns_show(struct seq_file *m)
+/*
+ * Up to @max connections of @net after @after (NULL: from the first), each
+ * with a reference, into @out; returns how many. kipc_lock is held only
+ * for the step: @after, which the caller keeps referenced, is still on the
+ * list, and one whose last reference is gone (its release waits for
+ * kipc_lock) is skipped.
+ */
+unsigned int kipc_conn_batch(struct kipc_conn *after, const struct net *net,
+			     struct kipc_conn **out, unsigned int max)
 {
-	struct user_namespace *ns = seq_user_ns(m);
+	struct kipc_conn *c;
+	unsigned int n = 0;
+
+	mutex_lock(&kipc_lock);
+	c = after ? list_next_entry(after, node) :
+		    list_first_entry(&kipc_conns, struct kipc_conn, node);
+	list_for_each_entry_from(c, &kipc_conns, node) {
+		if (n == max)
+			break;
+		if (net_eq(c->listener->net, net) &&
+		    kref_get_unless_zero(&c->ref))
+			out[n++] = c;
+	}
+	mutex_unlock(&kipc_lock);
+	return n;
+}
+
+/* A reader may see the pids and traffic of a connection it is a side of. */
+static bool kipc_conn_visible(const struct kipc_proc_view *v,
+			      const struct kipc_conn *c)
+{
+	return v->privileged ||
+	       uid_eq(v->euid, c->side[KIPC_SIDE_CLIENT].cred.uid) ||
+	       uid_eq(v->euid, c->side[KIPC_SIDE_SERVER].cred.uid);
+}
+
+/*
+ * One line per connection; format and who sees what in kmod/README. The
+ * caller holds a reference, so the pages and creds stay; the counters are
+ * one snapshot under the connection's own lock.
+ */
+void kipc_conn_show(struct seq_file *m, const struct kipc_proc_view *v,
+		    struct kipc_conn *c)
+{
+	bool priv = kipc_conn_visible(v, c);
 	struct kipc_index_page *idx[2];
 	u32 head[2], tail[2];
 	u64 bytes[2], msgs[2], kicks[2];
-	struct kipc_conn *c;
 	u32 state;
 	int r;
 
-	lockdep_assert_held(&kipc_lock);
-	list_for_each_entry(c, &kipc_conns, node) {
-		idx[0] = kipc_index_page(c, KIPC_SIDE_CLIENT);
-		idx[1] = kipc_index_page(c, KIPC_SIDE_SERVER);
-		spin_lock(&c->lock);
-		kipc_conn_sample_locked(c);
-		for (r = 0; r < 2; r++) {
-			head[r] = c->last_head[r];
-			tail[r] = READ_ONCE(idx[1 - r]->cons.tail);
-			bytes[r] = c->bytes[r];
-			msgs[r] = c->msgs[r];
-			kicks[r] = c->side[r].kicks;
-		}
-		state = c->state;
-		spin_unlock(&c->lock);
+	idx[0] = kipc_index_page(c, KIPC_SIDE_CLIENT);
+	idx[1] = kipc_index_page(c, KIPC_SIDE_SERVER);
+	spin_lock(&c->lock);
+	kipc_conn_sample_locked(c);
+	for (r = 0; r < 2; r++) {
+		head[r] = c->last_head[r];
+		tail[r] = READ_ONCE(idx[1 - r]->cons.tail);
+		bytes[r] = c->bytes[r];
+		msgs[r] = c->msgs[r];
+		kicks[r] = c->side[r].kicks;
+	}
+	state = c->state;
+	spin_unlock(&c->lock);
 
-		seq_printf(m, "conn %llu %s state=", c->id, c->name);
-		kipc_state_show(m, state);
-		seq_printf(m, " client_pid=%d client_uid=%u server_pid=%d server_uid=%u",
-			   pid_vnr(c->side[0].cred.pid),
-			   from_kuid_munged(ns, c->side[0].cred.uid),
-			   pid_vnr(c->side[1].cred.pid),
-			   from_kuid_munged(ns, c->side[1].cred.uid));
-		seq_printf(m, " ring=%u,%u c2s_bytes=%llu s2c_bytes=%llu",
-			   c->ring_bytes[0], c->ring_bytes[1], bytes[0], bytes[1]);
-		seq_printf(m, " c2s_msgs=%llu s2c_msgs=%llu", msgs[0], msgs[1]);
+	seq_printf(m, "conn %llu %s state=", c->id, c->name);
+	kipc_state_show(m, state);
+	/* Fields in the order they always had; the private ones are left out. */
+	if (priv)
+		seq_printf(m, " client_pid=%d",
+			   pid_nr_ns(c->side[0].cred.pid, v->pid_ns));
+	seq_printf(m, " client_uid=%u",
+		   from_kuid_munged(v->user_ns, c->side[0].cred.uid));
+	if (priv)
+		seq_printf(m, " server_pid=%d",
+			   pid_nr_ns(c->side[1].cred.pid, v->pid_ns));
+	seq_printf(m, " server_uid=%u ring=%u,%u",
+		   from_kuid_munged(v->user_ns, c->side[1].cred.uid),
+		   c->ring_bytes[0], c->ring_bytes[1]);
+	if (priv) {
+		seq_printf(m, " c2s_bytes=%llu s2c_bytes=%llu c2s_msgs=%llu s2c_msgs=%llu",
+			   bytes[0], bytes[1], msgs[0], msgs[1]);
 		seq_printf(m, " c2s_head=%u c2s_tail=%u s2c_head=%u s2c_tail=%u",
 			   head[0], tail[0], head[1], tail[1]);
-		/* NAME may have gone to a new listener, maybe another user's. */
-		seq_printf(m, " client_kicks=%llu server_kicks=%llu listener=%s\n",
-			   kicks[0], kicks[1],
-			   READ_ONCE(c->listener->dead) ? "closed" : "open");
+		seq_printf(m, " client_kicks=%llu server_kicks=%llu",
+			   kicks[0], kicks[1]);
 	}
+	/* NAME may have gone to a new listener, maybe another user's. */
+	seq_printf(m, " listener=%s\n",
+		   READ_ONCE(c->listener->dead) ? "closed" : "open");
 }

@@ -10,7 +10,8 @@
  *    (or ACCEPT, for the server fd) binds it, and freed with the file.
  *  - struct kipc_listener is owned by its endpoint and by connectors that
  *    wait for backlog room (kref). Its name leaves the table when its file
- *    is released.
+ *    is released; it stays on kipc_listeners (for /proc) until it is freed.
+ *    It holds a reference on the network namespace its name lives in.
  *  - struct kipc_conn is owned by the client endpoint, the server endpoint
  *    and the listener's accept queue while queued (kref); it holds the ring
  *    pages and every charge. Mappings hold the file, hence the endpoint.
@@ -24,7 +25,9 @@
  *  kipc_listener.lock       accept queue, nr_queued, nr_pending, dead
  *  kipc_conn.lock           state, eventfds, kicks, byte counters
  * kref_put() of a listener or connection is never called with any of them
- * held: the release of a connection takes kipc_lock.
+ * held: the release of either takes kipc_lock. /proc/driver/kipc takes
+ * kipc_lock only to step to the next few objects (taking a reference on
+ * each with kref_get_unless_zero()) and formats them without it.
  */
 #ifndef _KIPC_INTERNAL_H
 #define _KIPC_INTERNAL_H
@@ -42,6 +45,10 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/kipc.h>
+
+struct net;
+struct pid_namespace;
+struct user_namespace;
 
 #define KIPC_RING_HARD_MAX	(256U << 20)	/* largest max_ring_bytes */
 #define KIPC_BACKLOG_HARD_MAX	65535U		/* largest max_backlog */
@@ -93,6 +100,8 @@ struct kipc_cred {
 struct kipc_listener {
 	struct kref ref;
 	struct hlist_node hnode;	/* name table, under kipc_lock */
+	struct list_head node;		/* kipc_listeners, under kipc_lock */
+	struct net *net;		/* the name's namespace (a reference) */
 	char name[KIPC_NAME_MAX];
 	u32 mode;			/* S_IRWXUGO bits checked at CONNECT */
 	u32 backlog;
@@ -232,6 +241,21 @@ u64 kipc_features(void);
 u32 kipc_ring_max(void);
 u32 kipc_ring_default(void);
 
+/*
+ * What one reader of /proc/driver/kipc may see, fixed when it opens the
+ * file (as /proc/net does): the objects of its network namespace, pids in
+ * the pid namespace of the proc mount, ids in its user namespace, and the
+ * private fields (pids, traffic) of the objects its euid owns, or of all
+ * with CAP_SYS_ADMIN in the initial user namespace.
+ */
+struct kipc_proc_view {
+	struct net *net;		/* a reference */
+	struct pid_namespace *pid_ns;	/* the proc mount's */
+	struct user_namespace *user_ns;	/* the opener's */
+	kuid_t euid;			/* the opener's */
+	bool privileged;
+};
+
 /* kipc_listen.c */
 void kipc_names_init(void);
 int kipc_ioc_listen(struct kipc_ucmd *ucmd);
@@ -241,7 +265,11 @@ __poll_t kipc_listener_poll(struct kipc_listener *l);
 void kipc_listener_close(struct kipc_listener *l);
 void kipc_listener_put(struct kipc_listener *l);
 void kipc_listener_unqueue(struct kipc_conn *c);
-void kipc_listeners_show(struct seq_file *m);
+unsigned int kipc_listener_batch(struct kipc_listener *after,
+				 const struct net *net,
+				 struct kipc_listener **out, unsigned int max);
+void kipc_listener_show(struct seq_file *m, const struct kipc_proc_view *v,
+			struct kipc_listener *l);
 void kipc_cred_init(struct kipc_cred *cred);
 void kipc_cred_to_peer(const struct kipc_cred *cred, struct kipc_peer *peer);
 
@@ -258,7 +286,10 @@ int kipc_ioc_kick(struct kipc_ucmd *ucmd);
 int kipc_ioc_conn_info(struct kipc_ucmd *ucmd);
 int kipc_ioc_set_eventfd(struct kipc_ucmd *ucmd);
 __poll_t kipc_conn_poll(struct kipc_endpoint *ep);
-void kipc_conns_show(struct seq_file *m);
+unsigned int kipc_conn_batch(struct kipc_conn *after, const struct net *net,
+			     struct kipc_conn **out, unsigned int max);
+void kipc_conn_show(struct seq_file *m, const struct kipc_proc_view *v,
+		    struct kipc_conn *c);
 struct page *kipc_conn_view_page(struct kipc_conn *c, unsigned int side,
 				 bool own_view, unsigned long index);
 

@@ -2,10 +2,11 @@
 /*
  * kipc: the name table, LISTEN, CONNECT and ACCEPT.
  *
- * One flat namespace per kernel, like abstract unix sockets but without a
- * network namespace: a name belongs to its listener until the listener's
- * file is released. CONNECT creates the connection, charges it to the
- * caller and queues it; ACCEPT hands it to a new server fd.
+ * Names are scoped per network namespace, like the abstract unix sockets
+ * of the library's fallback: the listener's at LISTEN, the connector's at
+ * CONNECT. A name belongs to its listener until the listener's file is
+ * released. CONNECT creates the connection, charges it to the caller and
+ * queues it; ACCEPT hands it to a new server fd.
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
@@ -13,6 +14,7 @@
 #include <linux/file.h>
 #include <linux/hashtable.h>
 #include <linux/log2.h>
+#include <linux/nsproxy.h>
 #include <linux/pid.h>
 #include <linux/random.h>
 #include <linux/sched.h>
@@ -21,17 +23,22 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
+#include <net/net_namespace.h>
 
 #include "kipc_internal.h"
 
 /*
- * The name table: 1024 buckets, keyed by a siphash of the name under a key
- * drawn at module load, so no user can pick names that share one chain
- * (issue 8, item 6); max_listeners_per_user bounds how many names one user
- * can put in it.
+ * The name table: 1024 buckets, keyed by a siphash of the network
+ * namespace and the name under a key drawn at module load, so no user can
+ * pick names that share one chain (issue 8, item 6), nor pile a
+ * namespace's names onto another's; max_listeners_per_user bounds how many
+ * names one user can put in it.
  */
 static DEFINE_HASHTABLE(kipc_names, 10);	/* under kipc_lock */
 static siphash_key_t kipc_name_key __read_mostly;
+
+/* Every listener alive, oldest first, named or not yet freed: /proc. */
+static LIST_HEAD(kipc_listeners);		/* under kipc_lock */
 
 void __init kipc_names_init(void)
 {
@@ -73,18 +80,33 @@ static int kipc_name_check(const char *name)
 	return 0;
 }
 
-static u32 kipc_name_hash(const char *name)
+/* The caller's network namespace, which scopes the names it uses. */
+static struct net *kipc_current_net(void)
 {
-	return (u32)siphash(name, strlen(name), &kipc_name_key);
+	return current->nsproxy->net_ns;
 }
 
-static struct kipc_listener *kipc_name_lookup(const char *name)
+/* @name is checked: zero-padded to KIPC_NAME_MAX, so the whole array. */
+static u32 kipc_name_hash(const struct net *net, const char *name)
+{
+	struct {
+		u64 net;
+		char name[KIPC_NAME_MAX];
+	} key;
+
+	key.net = (unsigned long)net;
+	memcpy(key.name, name, KIPC_NAME_MAX);
+	return (u32)siphash(&key, sizeof(key), &kipc_name_key);
+}
+
+static struct kipc_listener *kipc_name_lookup(const struct net *net,
+					      const char *name)
 {
 	struct kipc_listener *l;
 
 	lockdep_assert_held(&kipc_lock);
-	hash_for_each_possible(kipc_names, l, hnode, kipc_name_hash(name))
-		if (!strcmp(l->name, name))
+	hash_for_each_possible(kipc_names, l, hnode, kipc_name_hash(net, name))
+		if (net_eq(l->net, net) && !strcmp(l->name, name))
 			return l;
 	return NULL;
 }
@@ -93,6 +115,12 @@ static void kipc_listener_release(struct kref *ref)
 {
 	struct kipc_listener *l = container_of(ref, struct kipc_listener, ref);
 
+	if (!list_empty(&l->node)) {
+		mutex_lock(&kipc_lock);
+		list_del(&l->node);
+		mutex_unlock(&kipc_lock);
+	}
+	put_net(l->net);
 	put_pid(l->cred.pid);
 	kfree(l);
 }
@@ -117,7 +145,7 @@ static int kipc_listener_name_add(struct kipc_listener *l)
 	struct kipc_user *u;
 
 	lockdep_assert_held(&kipc_lock);
-	if (kipc_name_lookup(l->name))
+	if (kipc_name_lookup(l->net, l->name))
 		return -EADDRINUSE;
 	u = kipc_user_get(current_uid());
 	if (!u)
@@ -128,7 +156,8 @@ static int kipc_listener_name_add(struct kipc_listener *l)
 	}
 	u->listeners++;
 	l->user = u;
-	hash_add(kipc_names, &l->hnode, kipc_name_hash(l->name));
+	hash_add(kipc_names, &l->hnode, kipc_name_hash(l->net, l->name));
+	list_add_tail(&l->node, &kipc_listeners);
 	kipc_nr_listeners++;
 	return 0;
 }
@@ -165,6 +194,8 @@ int kipc_ioc_listen(struct kipc_ucmd *ucmd)
 		goto out_unclaim;
 	}
 	kref_init(&l->ref);
+	INIT_LIST_HEAD(&l->node);
+	l->net = get_net(kipc_current_net());
 	memcpy(l->name, arg->name, KIPC_NAME_MAX);
 	l->mode = arg->mode;
 	l->features = arg->features;
@@ -312,7 +343,7 @@ int kipc_ioc_connect(struct kipc_ucmd *ucmd)
 		return -EINVAL;
 
 	mutex_lock(&kipc_lock);
-	l = kipc_name_lookup(arg->name);
+	l = kipc_name_lookup(kipc_current_net(), arg->name);
 	if (!l)
 		ret = -ENOENT;
 	else
@@ -545,19 +576,47 @@ void kipc_listener_close(struct kipc_listener *l)
 	kipc_listener_put(l);
 }
 
-/* One line per listener; format in kmod/README. Under kipc_lock. */
-void kipc_listeners_show(struct seq_file *m)
+/*
+ * Up to @max named listeners of @net after @after (NULL: from the first),
+ * each with a reference, into @out; returns how many. kipc_lock is held
+ * only for the step: @after, which the caller keeps referenced, is still
+ * on the list (a listener leaves it when freed, not when closed).
+ */
+unsigned int kipc_listener_batch(struct kipc_listener *after,
+				 const struct net *net,
+				 struct kipc_listener **out, unsigned int max)
 {
-	struct user_namespace *ns = seq_user_ns(m);
 	struct kipc_listener *l;
-	int bkt;
+	unsigned int n = 0;
 
-	lockdep_assert_held(&kipc_lock);
-	hash_for_each(kipc_names, bkt, l, hnode)
-		seq_printf(m, "listener %s uid=%u gid=%u pid=%d mode=%04o backlog=%u/%u ring=%u,%u\n",
-			   l->name, from_kuid_munged(ns, l->owner_uid),
-			   from_kgid_munged(ns, l->owner_gid),
-			   pid_vnr(l->cred.pid), l->mode,
-			   READ_ONCE(l->nr_queued), l->backlog,
-			   l->ring_bytes[0], l->ring_bytes[1]);
+	mutex_lock(&kipc_lock);
+	l = after ? list_next_entry(after, node) :
+		    list_first_entry(&kipc_listeners, struct kipc_listener, node);
+	list_for_each_entry_from(l, &kipc_listeners, node) {
+		if (n == max)
+			break;
+		if (l->user && net_eq(l->net, net) &&
+		    kref_get_unless_zero(&l->ref))
+			out[n++] = l;
+	}
+	mutex_unlock(&kipc_lock);
+	return n;
+}
+
+/*
+ * One line per listener; format and who sees what in kmod/README. Every
+ * field read here is fixed at LISTEN but the queue length, read once.
+ */
+void kipc_listener_show(struct seq_file *m, const struct kipc_proc_view *v,
+			struct kipc_listener *l)
+{
+	seq_printf(m, "listener %s uid=%u gid=%u", l->name,
+		   from_kuid_munged(v->user_ns, l->owner_uid),
+		   from_kgid_munged(v->user_ns, l->owner_gid));
+	if (v->privileged || uid_eq(v->euid, l->owner_uid) ||
+	    uid_eq(v->euid, l->cred.uid))
+		seq_printf(m, " pid=%d", pid_nr_ns(l->cred.pid, v->pid_ns));
+	seq_printf(m, " mode=%04o backlog=%u/%u ring=%u,%u\n", l->mode,
+		   READ_ONCE(l->nr_queued), l->backlog,
+		   l->ring_bytes[0], l->ring_bytes[1]);
 }

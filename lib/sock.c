@@ -12,7 +12,8 @@
  * bits otherwise; write permission is needed; euid 0 always passes (as
  * CAP_DAC_OVERRIDE does with the driver). A refused client gets a REJECT
  * carrying -EACCES before the socket closes. The abstract namespace is per
- * network namespace, the driver's names are per kernel.
+ * network namespace, and so are the driver's names: dev, shm and uds agree
+ * on who can see a name.
  */
 #define _GNU_SOURCE
 #include <errno.h>

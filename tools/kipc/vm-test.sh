@@ -247,6 +247,22 @@ if wait_for 10 conn_of "$name"; then
 			"sender $spid receiver $rpid" "$out"
 	fi
 	echo "$out" | sed 's/^/# /'
+	# Another user sees names and uids, not pids or traffic ("-").
+	out=$(su -s /bin/sh nobody -c "$KIPC ls" 2>&1)
+	if echo "$out" | grep -qE "^$name +-/0 " &&
+	   echo "$out" | grep -qE "^[0-9]+ +$name +accepted +-/0 +-/0 +.* -/- +-/- +-/-$" &&
+	   ! echo "$out" | grep -qE "\($rpid|$rpid\(|$spid\("; then
+		ok "kipc ls as another user: names and uids, no pids, no traffic"
+	else
+		not_ok "kipc ls as another user: names and uids, no pids, no traffic" "$out"
+	fi
+	# Another network namespace sees none of it.
+	out=$(unshare -n "$KIPC" ls 2>&1)
+	if echo "$out" | grep -q "^no driver listeners" && ! echo "$out" | grep -q "$name"; then
+		ok "kipc ls in another network namespace: not our names"
+	else
+		not_ok "kipc ls in another network namespace: not our names" "$out"
+	fi
 	if "$KIPC" ls --proc | grep -q "^conn [0-9]* $name "; then
 		ok "kipc ls --proc prints /proc/driver/kipc"
 	else

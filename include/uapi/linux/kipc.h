@@ -37,7 +37,9 @@
 #define KIPC_DEVICE_NAME	"kipc"		/* /dev/kipc */
 
 /* Listener names: 1..KIPC_NAME_MAX-1 bytes of 0x21..0x7e, NUL-terminated,
- * the rest of the array zero. One flat namespace per kernel.
+ * the rest of the array zero. Names are per network namespace: the
+ * listener's at LISTEN, the connector's at CONNECT (as abstract Unix
+ * sockets, so the library's fallback agrees).
  */
 #define KIPC_NAME_MAX		64
 
@@ -401,8 +403,9 @@ struct kipc_rec {
  * one real uid may hold (LISTEN: EMFILE). The connector can refuse to pay
  * for large rings with CONNECT's @max_ring_bytes (EMSGSIZE).
  *
- * Introspection: /proc/driver/kipc (mode 0444) lists counters, listeners and
- * connections; see kmod/README.
+ * Introspection: /proc/driver/kipc (mode 0444) lists counters, and the
+ * listeners and connections of the reader's network namespace; pids and
+ * traffic only of the reader's own (all to root); see kmod/README.
  */
 
 /* Layout checks; the driver repeats them with BUILD_BUG_ON(). */
