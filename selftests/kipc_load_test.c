@@ -559,7 +559,7 @@ TEST_F_TIMEOUT(load, kill_restart_no_loss_no_reorder, 600)
 	unsigned int secs = (unsigned int)kt_env_u64("KIPC_LOAD_SECS",
 						     kt_long() ? 30 : 5);
 	unsigned int per_kill, kills = 0, p, k, unrecovered = 0, c;
-	uint64_t rng = kt_seed(), t0, next_kill, end;
+	uint64_t rng = kt_seed(), t0, next_kill, end, oversleep = 0;
 	pid_t test = getpid(), *pid;
 	struct load_shared *sh;
 	size_t shsz;
@@ -592,8 +592,15 @@ TEST_F_TIMEOUT(load, kill_restart_no_loss_no_reorder, 600)
 	/* Kills stop a second before the end, so each can recover. */
 	while (kt_now_ns() < end) {
 		struct timespec nap = { 0, 20000000 };
+		uint64_t before = kt_now_ns(), slept;
 
+		/* How late a 20 ms nap ends is how starved every process
+		 * here may be: the yardstick for the times below.
+		 */
 		nanosleep(&nap, NULL);
+		slept = kt_now_ns() - before;
+		if (slept > oversleep)
+			oversleep = slept;
 		if (kt_now_ns() < next_kill || next_kill + 1000000000ull > end)
 			continue;
 		next_kill += 1000000000ull;
@@ -640,7 +647,7 @@ TEST_F_TIMEOUT(load, kill_restart_no_loss_no_reorder, 600)
 			       sl->connect_err);
 	}
 	kt_figure("load",
-		  "transport=dev conns=%u procs=%u secs=%u kills=%u msgs=%llu bytes=%llu streams_checked=%llu lost=%llu disorder=%llu corrupt=%llu foreign=%llu excess=%llu errors=%llu hangs=%d recoveries=%llu eos_worst_ms=%.1f recovery_worst_ms=%.1f unrecovered=%u",
+		  "transport=dev conns=%u procs=%u secs=%u kills=%u msgs=%llu bytes=%llu streams_checked=%llu lost=%llu disorder=%llu corrupt=%llu foreign=%llu excess=%llu errors=%llu hangs=%d recoveries=%llu eos_worst_ms=%.1f recovery_worst_ms=%.1f unrecovered=%u nap20ms_worst_ms=%.1f",
 		  conns, procs, secs, kills, (unsigned long long)sh->msgs,
 		  (unsigned long long)sh->bytes,
 		  (unsigned long long)sh->eos_checked,
@@ -652,7 +659,7 @@ TEST_F_TIMEOUT(load, kill_restart_no_loss_no_reorder, 600)
 		  (unsigned long long)sh->errors, hung,
 		  (unsigned long long)sh->recoveries,
 		  kt_ms(sh->notice_worst_ns), kt_ms(sh->recovery_worst_ns),
-		  unrecovered);
+		  unrecovered, kt_ms(oversleep));
 	if (sh->errors)
 		TH_LOG("last error %d", sh->last_error);
 	EXPECT_EQ(0, hung);

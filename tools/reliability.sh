@@ -47,7 +47,7 @@ for log in "$@"; do
 	}
 	/^KIPC-VM-KCONFIG:/ {
 		debug = ""
-		if ($0 ~ /unavailable/) debug = "unknown (no /proc/config.gz)"
+		if ($0 ~ /unavailable/) debug = "not reported (no /proc/config.gz)"
 		for (i = 2; i <= NF; i++)
 			if ($i ~ /=y$/) { sub(/=y$/, "", $i); debug = debug (debug == "" ? "" : " ") $i }
 		if (debug == "") debug = "none"
@@ -79,10 +79,17 @@ for log in "$@"; do
 		}
 		if (suite == "") next
 		d = debug != "" ? debug : (run ~ /^host:/ ? "host" : "unknown")
-		r = suite "\t" run "\t" (test != "" ? test " (@RESULT@)" : "-") "\t" kernel "\t" d "\t" t "\t" h
-		if (test != "") pend[n++] = r; else print r
+		r = suite "\t" run "\t" (test != "" ? test : "step") " (@RESULT@)\t" kernel "\t" d "\t" t "\t" h
+		pend[n++] = r
 	}
-	END { for (j = 0; j < n; j++) { r = pend[j]; sub(/@RESULT@/, "unfinished", r); print r } }
+	/^[0-9]+ passed, [0-9]+ failed/ { tally = $1 " passed, " $3 " failed" }
+	END {
+		for (j = 0; j < n; j++) {
+			r = pend[j]
+			sub(/@RESULT@/, test == "" && tally != "" ? tally : "unfinished", r)
+			print r
+		}
+	}
 	' >> "$rows"
 done
 
@@ -106,7 +113,9 @@ emit()
 	echo "a host step's log), the test program with the rig's verdict and time,"
 	echo "the kernel, the debug options the guest's own /proc/config.gz reported,"
 	echo "what the suite tried, and what happened. Times under TCG on a shared"
-	echo "two-core host are upper bounds, not benchmarks."
+	echo "two-core host are upper bounds, not benchmarks: \`nap20ms_worst_ms\` (how"
+	echo "late a 20 ms sleep of the load test's own driver process ended) is the"
+	echo "yardstick of how starved every process of that run was."
 	for suite in $(cut -f1 "$rows" | awk '!seen[$0]++'); do
 		echo
 		echo "## $suite"

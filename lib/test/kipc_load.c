@@ -516,7 +516,7 @@ int main(int argc, char **argv)
 	unsigned int secs = (unsigned int)arg(argc, argv, 3, "KIPC_LOAD_SECS", 5);
 	const char *seed_s = getenv("KIPC_TEST_SEED");
 	uint64_t seed = seed_s ? strtoull(seed_s, NULL, 0) : now_ns() ^ (uint64_t)getpid();
-	uint64_t rng = seed, t0, next_kill, end;
+	uint64_t rng = seed, t0, next_kill, end, oversleep = 0;
 	unsigned int per_kill, kills = 0, p, k, c, unrecovered = 0;
 	int hung = 0, failed = 0, st;
 	pid_t test = getpid(), *pid;
@@ -553,8 +553,12 @@ int main(int argc, char **argv)
 	next_kill = t0 + 1000000000ull;
 	while (now_ns() < end) {
 		struct timespec nap = { 0, 20000000 };
+		uint64_t before = now_ns();
 
+		/* How late a 20 ms nap ends: the yardstick for the times. */
 		nanosleep(&nap, NULL);
+		if (now_ns() - before > oversleep)
+			oversleep = now_ns() - before;
 		if (now_ns() < next_kill || next_kill + 1000000000ull > end)
 			continue;
 		next_kill += 1000000000ull;
@@ -591,7 +595,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)sh->errors, sh->last_error,
 		       kipc_strerror(sh->last_error));
 	uname(&u);
-	printf("# kipc-figure: suite=load transport=%s conns=%u procs=%u secs=%u kills=%u msgs=%llu bytes=%llu streams_checked=%llu lost=%llu disorder=%llu corrupt=%llu foreign=%llu excess=%llu errors=%llu hangs=%d recoveries=%llu recovery_worst_ms=%.1f unrecovered=%u kernel=%s form=%s\n",
+	printf("# kipc-figure: suite=load transport=%s conns=%u procs=%u secs=%u kills=%u msgs=%llu bytes=%llu streams_checked=%llu lost=%llu disorder=%llu corrupt=%llu foreign=%llu excess=%llu errors=%llu hangs=%d recoveries=%llu recovery_worst_ms=%.1f unrecovered=%u nap20ms_worst_ms=%.1f kernel=%s form=%s\n",
 	       trs ? trs : "auto", conns, procs, secs, kills,
 	       (unsigned long long)sh->msgs, (unsigned long long)sh->bytes,
 	       (unsigned long long)sh->eos_checked,
@@ -599,7 +603,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)sh->corrupt, (unsigned long long)sh->foreign,
 	       (unsigned long long)sh->excess, (unsigned long long)sh->errors,
 	       hung, (unsigned long long)sh->recoveries,
-	       (double)sh->recovery_worst_ns / 1e6, unrecovered, u.release,
+	       (double)sh->recovery_worst_ns / 1e6, unrecovered,
+	       (double)oversleep / 1e6, u.release,
 	       conns >= 256 && secs >= 30 ? "long" : "short");
 	ok = !hung && !failed && !sh->lost && !sh->disorder && !sh->corrupt &&
 	     !sh->foreign && !sh->excess && !sh->errors && sh->msgs;
