@@ -33,7 +33,8 @@ fi
 guarantees=docs/reliability-guarantees.md
 
 rows=$(mktemp)
-trap 'rm -f "$rows"' EXIT
+runs=$(mktemp)
+trap 'rm -f "$rows" "$runs"' EXIT
 
 # One tab-separated row per figure line: suite, run, test, kernel, debug,
 # tried, happened.
@@ -93,6 +94,31 @@ for log in "$@"; do
 	' >> "$rows"
 done
 
+# One row per VM run: its kernel, debug options, the guest's tally and
+# the rig's checks (kmemleak, dmesg, taint, counters-zero, rmmod, ...).
+for log in "$@"; do
+	[ -f "$log" ] || continue
+	grep -aq '^KIPC-VM-BOOTED:' "$log" || continue
+	tr -d '\r' < "$log" | awk -v run="$(basename "$(dirname "$log")")" '
+	/^KIPC-VM-BOOTED:/ { kernel = $3 }
+	/^KIPC-VM-KCONFIG:/ {
+		debug = ""
+		for (i = 2; i <= NF; i++)
+			if ($i ~ /=y$/) { sub(/=y$/, "", $i); debug = debug (debug == "" ? "" : " ") $i }
+		if (debug == "") debug = "not reported"
+	}
+	/^KIPC-VM-CHECK:/ {
+		name = $2; sub(/:.*/, "", name)
+		if ($3 == "ok") ok = ok (ok == "" ? "" : " ") name
+		else bad = bad (bad == "" ? "" : " ") name
+	}
+	/^KIPC-VM-RESULT:/ { res = $0; sub(/^KIPC-VM-RESULT: /, "", res) }
+	END {
+		printf "%s\t%s\t%s\t%s\t%s\n", run, kernel, debug, res == "" ? "no result line" : res,
+		       (bad == "" ? "all ok: " ok : "FAILED: " bad "; ok: " ok)
+	}' >> "$runs"
+done
+
 if [ ! -s "$rows" ]; then
 	echo "reliability.sh: no '# kipc-figure:' line in: $*" >&2
 	exit 1
@@ -116,6 +142,18 @@ emit()
 	echo "two-core host are upper bounds, not benchmarks: \`nap20ms_worst_ms\` (how"
 	echo "late a 20 ms sleep of the load test's own driver process ended) is the"
 	echo "yardstick of how starved every process of that run was."
+	if [ -s "$runs" ]; then
+		echo
+		echo "## VM runs and the rig's checks"
+		echo
+		echo "The rig's verdict on each VM run: \`dmesg\` found no BUG, WARNING, KASAN,"
+		echo "UBSAN or lockdep report, \`kmemleak\` (debug kernel) no leak, \`taint\` no new"
+		echo "taint, \`counters-zero\` every driver counter back to zero before rmmod."
+		echo
+		echo "| run | kernel | debug | tests | checks |"
+		echo "|-----|--------|-------|-------|--------|"
+		awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$runs"
+	fi
 	for suite in $(cut -f1 "$rows" | awk '!seen[$0]++'); do
 		echo
 		echo "## $suite"
