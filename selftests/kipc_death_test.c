@@ -236,108 +236,8 @@ TEST(listener_close_signals_queued_clients_eventfd)
 /* ------------------------------------------------------------------ */
 /* kill -9 at random moments of a stream                                */
 
-/* Message @seq: { seq, checksum } then a body derived from seq. */
-static uint32_t stream_len(uint64_t seq)
-{
-	return 16 + (uint32_t)((seq * 2654435761u) % 241);
-}
-
-static uint64_t stream_sum(uint64_t seq, const uint8_t *body, uint32_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull ^ seq;
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ body[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static void stream_fill(uint8_t *p, uint64_t seq, uint32_t len)
-{
-	uint64_t sum;
-	uint32_t i;
-
-	for (i = 16; i < len; i++)
-		p[i] = (uint8_t)(seq * 31 + i * 7);
-	sum = stream_sum(seq, p + 16, len - 16);
-	memcpy(p, &seq, 8);
-	memcpy(p + 8, &sum, 8);
-}
-
-/* 0 if @p is message @seq, else a reason code. */
-static int stream_check(const uint8_t *p, uint32_t len, uint64_t seq)
-{
-	uint64_t got_seq, got_sum;
-
-	if (len != stream_len(seq))
-		return 1;
-	memcpy(&got_seq, p, 8);
-	memcpy(&got_sum, p + 8, 8);
-	if (got_seq != seq)
-		return 2;
-	if (got_sum != stream_sum(seq, p + 16, len - 16))
-		return 3;
-	return 0;
-}
-
-/* Written by the streaming processes, read by the test after a kill. */
-struct progress {
-	uint64_t attempted;	/* committed, set just before publishing */
-	uint64_t published;	/* set just after publishing */
-	uint64_t received;
-	uint64_t bad;		/* 1 + seq of a corrupt message, else 0 */
-	int error;		/* -errno that stopped a stream */
-};
-
-/* Stream until an error (a reader killed: -EPIPE). Never returns 0. */
-static int stream_write(struct kt_end *e, struct progress *pr, int wait_ms)
-{
-	uint64_t seq;
-	void *p;
-	int ret;
-
-	for (seq = 0;; seq++) {
-		uint32_t len = stream_len(seq);
-
-		ret = kt_reserve_wait(e, len, &p, wait_ms);
-		if (ret)
-			return ret;
-		stream_fill(p, seq, len);
-		kipc_ring_commit(&e->tx);
-		__atomic_store_n(&pr->attempted, seq + 1, __ATOMIC_SEQ_CST);
-		ret = kt_flush(e);
-		__atomic_store_n(&pr->published, seq + 1, __ATOMIC_SEQ_CST);
-		if (ret)
-			return ret;
-	}
-}
-
-/* Read and check until end of stream (-EPIPE) or an error. */
-static int stream_read(struct kt_end *e, struct progress *pr, int wait_ms)
-{
-	const void *p;
-	uint32_t len;
-	int ret;
-
-	for (;;) {
-		uint64_t seq = pr->received;
-
-		ret = kt_recv_wait(e, &p, &len, wait_ms);
-		if (ret)
-			return ret;
-		if (stream_check(p, len, seq)) {
-			pr->bad = seq + 1;
-			return -EBADMSG;
-		}
-		__atomic_store_n(&pr->received, seq + 1, __ATOMIC_SEQ_CST);
-		ret = kt_recv_done(e);
-		if (ret)
-			return ret;
-	}
-}
-
 FIXTURE(kill) {
-	struct progress *pr;	/* shared with the children */
+	struct kt_progress *pr;	/* shared with the children */
 	uint64_t seed;
 	int rounds;
 	int max_delay_us;
@@ -385,7 +285,7 @@ FIXTURE_TEARDOWN(kill)
 /* One round: returns 0 or a reason the harness logs. */
 static int kill_round(struct __test_metadata *_metadata,
 		      const FIXTURE_VARIANT(kill) *variant,
-		      struct progress *pr, uint64_t *rng, int max_delay_us)
+		      struct kt_progress *pr, uint64_t *rng, int max_delay_us)
 {
 	int wait = kt_wait_ms(), ready[2], victim_fd, own_fd, ret, st;
 	uint32_t delay_us = (uint32_t)(kt_splitmix64(rng) % (max_delay_us + 1));
@@ -415,9 +315,9 @@ static int kill_round(struct __test_metadata *_metadata,
 			_exit(10);
 		kt_post(ready[1], 'r');
 		if (variant->victim_writes)
-			pr->error = stream_write(&ve, pr, wait);
+			pr->error = kt_stream_write(&ve, pr, wait);
 		else
-			pr->error = stream_read(&ve, pr, wait);
+			pr->error = kt_stream_read(&ve, pr, wait);
 		_exit(11);	/* only a kill may end it */
 	}
 	close(victim_fd);
@@ -448,7 +348,7 @@ static int kill_round(struct __test_metadata *_metadata,
 
 	if (variant->victim_writes) {
 		/* Survivor reads: everything committed, then EOF. */
-		ret = stream_read(&e, pr, wait);
+		ret = kt_stream_read(&e, pr, wait);
 		if (ret != -EPIPE) {
 			TH_LOG("reader got %d after %llu messages (bad %llu)", ret,
 			       (unsigned long long)pr->received,
@@ -458,7 +358,7 @@ static int kill_round(struct __test_metadata *_metadata,
 		}
 	} else {
 		/* Survivor writes until the dead reader's ring fills up. */
-		ret = stream_write(&e, pr, wait);
+		ret = kt_stream_write(&e, pr, wait);
 		if (ret != -EPIPE) {
 			TH_LOG("writer got %d after %llu messages", ret,
 			       (unsigned long long)pr->published);

@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -587,6 +588,116 @@ static inline int kt_fill_quarters(struct kt_end *e, int max_msgs)
 }
 
 /* ------------------------------------------------------------------ */
+/* Checked streams: message @seq is { seq, checksum } then a body       */
+/* derived from seq, so a reader can tell loss, reordering and          */
+/* corruption apart from end of stream.                                 */
+
+static inline uint32_t kt_stream_len(uint64_t seq)
+{
+	return 16 + (uint32_t)((seq * 2654435761u) % 241);
+}
+
+static inline uint64_t kt_stream_sum(uint64_t seq, const uint8_t *body,
+				     uint32_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ seq;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ body[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static inline void kt_stream_fill(uint8_t *p, uint64_t seq, uint32_t len)
+{
+	uint64_t sum;
+	uint32_t i;
+
+	for (i = 16; i < len; i++)
+		p[i] = (uint8_t)(seq * 31 + i * 7);
+	sum = kt_stream_sum(seq, p + 16, len - 16);
+	memcpy(p, &seq, 8);
+	memcpy(p + 8, &sum, 8);
+}
+
+/* 0 if @p is message @seq, else a reason code. */
+static inline int kt_stream_check(const uint8_t *p, uint32_t len,
+				  uint64_t seq)
+{
+	uint64_t got_seq, got_sum;
+
+	if (len != kt_stream_len(seq))
+		return 1;
+	memcpy(&got_seq, p, 8);
+	memcpy(&got_sum, p + 8, 8);
+	if (got_seq != seq)
+		return 2;
+	if (got_sum != kt_stream_sum(seq, p + 16, len - 16))
+		return 3;
+	return 0;
+}
+
+/* Written by the streaming processes (in shared memory), read by the test
+ * after a kill.
+ */
+struct kt_progress {
+	uint64_t attempted;	/* committed, set just before publishing */
+	uint64_t published;	/* set just after publishing */
+	uint64_t received;
+	uint64_t bad;		/* 1 + seq of a corrupt message, else 0 */
+	int error;		/* -errno that stopped a stream */
+};
+
+/* Stream until an error (a reader killed: -EPIPE). Never returns 0. */
+static inline int kt_stream_write(struct kt_end *e, struct kt_progress *pr,
+				  int wait_ms)
+{
+	uint64_t seq;
+	void *p;
+	int ret;
+
+	for (seq = 0;; seq++) {
+		uint32_t len = kt_stream_len(seq);
+
+		ret = kt_reserve_wait(e, len, &p, wait_ms);
+		if (ret)
+			return ret;
+		kt_stream_fill(p, seq, len);
+		kipc_ring_commit(&e->tx);
+		__atomic_store_n(&pr->attempted, seq + 1, __ATOMIC_SEQ_CST);
+		ret = kt_flush(e);
+		__atomic_store_n(&pr->published, seq + 1, __ATOMIC_SEQ_CST);
+		if (ret)
+			return ret;
+	}
+}
+
+/* Read and check until end of stream (-EPIPE) or an error. */
+static inline int kt_stream_read(struct kt_end *e, struct kt_progress *pr,
+				 int wait_ms)
+{
+	const void *p;
+	uint32_t len;
+	int ret;
+
+	for (;;) {
+		uint64_t seq = pr->received;
+
+		ret = kt_recv_wait(e, &p, &len, wait_ms);
+		if (ret)
+			return ret;
+		if (kt_stream_check(p, len, seq)) {
+			pr->bad = seq + 1;
+			return -EBADMSG;
+		}
+		__atomic_store_n(&pr->received, seq + 1, __ATOMIC_SEQ_CST);
+		ret = kt_recv_done(e);
+		if (ret)
+			return ret;
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* Processes and threads                                               */
 
 /* fork() a child that dies with the test process, so a failing test
@@ -805,6 +916,66 @@ static inline int kt_become(uid_t uid, gid_t gid, int ngroups,
 	if (setresuid(uid, uid, uid))
 		return -errno;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Figures: what a suite tried and what happened, on KTAP comment lines  */
+/* "# kipc-figure: suite=NAME key=value ..." that tools/reliability.sh  */
+/* collects into docs/RELIABILITY.md.                                   */
+
+/* The long forms (check-debug) run when KIPC_TEST_LONG is set non-zero;
+ * each suite's own count variables still override.
+ */
+static inline bool kt_long(void)
+{
+	return kt_env_u64("KIPC_TEST_LONG", 0) != 0;
+}
+
+static inline void kt_figure(const char *suite, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static inline void kt_figure(const char *suite, const char *fmt, ...)
+{
+	char rel[128] = "unknown";
+	va_list ap;
+	FILE *f = fopen("/proc/sys/kernel/osrelease", "re");
+
+	if (f) {
+		if (fscanf(f, "%127s", rel) != 1)
+			strcpy(rel, "unknown");
+		fclose(f);
+	}
+	fflush(stdout);
+	printf("# kipc-figure: suite=%s ", suite);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" kernel=%s form=%s\n", rel, kt_long() ? "long" : "short");
+	fflush(stdout);
+}
+
+static inline int kt_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The @pct-th percentile (nearest rank) of @n samples, sorted in place. */
+static inline uint64_t kt_percentile(uint64_t *v, size_t n, unsigned int pct)
+{
+	size_t rank;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), kt_cmp_u64);
+	rank = (n * pct + 99) / 100;
+	return v[rank ? rank - 1 : 0];
+}
+
+static inline double kt_ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
 }
 
 /* ------------------------------------------------------------------ */
