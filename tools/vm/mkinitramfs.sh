@@ -29,7 +29,9 @@
 #
 # Environment: VM_TEST_TIMEOUT (default --timeout), VM_TIMEOUT_SCALE (an
 # integer that multiplies every test's limit, for slow kernels such as the
-# KASAN one; the guest's tests see it as KIPC_TEST_TIMEOUT_SCALE too).
+# KASAN one; the guest's tests see it as KIPC_TEST_TIMEOUT_SCALE too),
+# VM_TEST_LONG=1 (the suites' long forms, as KIPC_TEST_LONG: make
+# check-debug sets it).
 
 set -euo pipefail
 
@@ -287,7 +289,12 @@ for z in "${zero[@]+"${zero[@]}"}"; do
 done
 
 # What every test sees in its environment.
-echo "export KIPC_TEST_TIMEOUT_SCALE=$scale" > "$conf/env"
+long=${VM_TEST_LONG:-0}
+case $long in 0|1) ;; *) die "VM_TEST_LONG must be 0 or 1, not '$long'" ;; esac
+{
+	echo "export KIPC_TEST_TIMEOUT_SCALE=$scale"
+	echo "export KIPC_TEST_LONG=$long"
+} > "$conf/env"
 
 [ $tree_only = 0 ] || { echo "$root"; exit 0; }
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
