@@ -45,12 +45,18 @@ static int ko_path(char *buf, size_t len)
 	return -ENOENT;
 }
 
-/* "param=value ..." from the kipc.* words of the kernel command line. */
+/* "param=value ..." from the kipc.* words of the kernel command line,
+ * as /init passes them to insmod.
+ */
 static void ko_params(char *buf, size_t len)
 {
 	char line[4096], *w, *save = NULL;
 	size_t off = 0;
-	FILE *f = fopen("/proc/cmdline", "re");
+	/* Under run.sh --native, /init reads its copy of the line. */
+	FILE *f = fopen("/etc/kipc-vm/cmdline", "re");
+
+	if (!f)
+		f = fopen("/proc/cmdline", "re");
 
 	buf[0] = 0;
 	if (!f)
