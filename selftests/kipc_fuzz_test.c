@@ -1115,7 +1115,7 @@ TEST_F_TIMEOUT(fuzz, random_calls_every_role, 3600)
 	 * kernel; the figure says how many calls were made and that it was
 	 * cut short.
 	 */
-	uint64_t max_secs = kt_env_u64("KIPC_FUZZ_SECONDS", debug ? 1000 : 0);
+	uint64_t max_secs = kt_env_u64("KIPC_FUZZ_SECONDS", debug ? 1400 : 0);
 	uint64_t want, next_kill = 1000;
 	bool capped = false;
 	uint64_t t0 = kt_now_ns(), last_calls = 0, last_progress = t0;
