@@ -28,9 +28,12 @@
  *
  * KIPC_FUZZ_SEED replays a run's seed (printed first); KIPC_FUZZ_CALLS
  * sets the number of calls (default 100000, 1000000 on a kernel with
- * CONFIG_KASAN); KIPC_FUZZ_WORKERS (default 2) and KIPC_FUZZ_KILLS=0 (no
- * SIGKILL from the test process) make a run with one worker replay the
- * same call sequence; with several, their interleaving varies.
+ * CONFIG_KASAN, read from /proc/config.gz); KIPC_FUZZ_SECONDS cuts the
+ * run short (default none, 1400 on a KASAN kernel; the figure line says
+ * capped=1 and how many calls were made). KIPC_FUZZ_WORKERS (default 2)
+ * and KIPC_FUZZ_KILLS=0 (no SIGKILL from the test process) make a run
+ * with one worker replay the same call sequence; with several, their
+ * interleaving varies.
  */
 #include <setjmp.h>
 #include <ucontext.h>
