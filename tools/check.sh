@@ -79,7 +79,7 @@ if [ "$debug" -eq 1 ]; then
 	export VM_TIMEOUT_SCALE=${VM_TIMEOUT_SCALE:-4}
 	# The suites' long forms (issue 10): 1,000 crash rounds, 10,000
 	# listeners and connections, the 256-connection load, 10^6 fuzz calls.
-	export VM_TEST_LONG=1
+	export VM_TEST_LONG=${VM_TEST_LONG:-1}
 	echo "check.sh: debug kernel $KERNEL, VM_TIMEOUT_SCALE=$VM_TIMEOUT_SCALE"
 fi
 
