@@ -362,7 +362,10 @@ static int shm_server(struct kipc_conn *c, int sock, const uint32_t rb[2],
 		close_fds(peer_view, 2);
 		return ret;
 	}
-	return kipc__shm_setup(c, sock, map, len, rb, bell, peer_view);
+	ret = kipc__shm_setup(c, sock, map, len, rb, bell, peer_view);
+	if (!ret)
+		kipc__conn_formats(c, formats);	/* checked: ours, offered */
+	return ret;
 }
 
 /*
@@ -494,6 +497,8 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 		return -ENOMEM;
 	}
 	ret = kipc__shm_setup(c, fd, map, len, rb, bell, fds);
+	if (!ret)
+		kipc__conn_formats(c, formats);	/* ours and the server's */
 	if (ret) {
 		c->fd = -1;	/* the caller closes the socket */
 		kipc__conn_free(c);
