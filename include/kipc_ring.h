@@ -467,6 +467,11 @@ static inline int64_t kipc_ring_cons_refresh(struct kipc_ring *r)
 	if (r->seq) {
 		if (r->seen != r->pos)
 			return 1;	/* peeked, not consumed */
+		/* A tail adopted from shared memory may be anything. */
+		if (r->pos % KIPC_REC_ALIGN) {
+			r->broken = true;
+			return -EBADMSG;
+		}
 		return kipc_ring_head_rec(r).pos == KIPC_REC_SEQ(r->pos);
 	}
 	/* Pairs with the producer's store-release in kipc_ring_publish. */
@@ -504,6 +509,11 @@ static inline int kipc_ring_peek_seq(struct kipc_ring *r, const void **payload,
 	struct kipc_rec rec;
 	uint32_t off, span;
 
+	/* Spans keep pos 8-aligned; a tail adopted by
+	 * kipc_ring_resume_cons() from shared memory may not be.
+	 */
+	if (r->pos % KIPC_REC_ALIGN)
+		goto corrupt;
 	for (;;) {
 		rec = kipc_ring_head_rec(r);
 		if (rec.pos != KIPC_REC_SEQ(r->pos))

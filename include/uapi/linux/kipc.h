@@ -392,9 +392,11 @@ static inline void kipc_layout_init(struct kipc_shared_hdr *h,
  * header slot that follows it (KIPC_REC_MARK bytes, counted in the room it
  * needs: a record of span n needs n + 8 bytes free). The seq of p is ~p:
  * never p and never 0 (p is 8-aligned), so neither a mark nor zeroed
- * memory ever reads as a record, nor does any earlier lap's header. head and msgs are still stored at each publication, after the
- * headers: the driver's readiness (head - tail) is the same for both
- * formats; only the consumer no longer reads head on its fast path.
+ * memory ever reads as a record, nor does any earlier lap's header or
+ * mark (~p - p is odd, a lap is even). head and msgs are still stored at
+ * each publication, after the headers: the driver's readiness
+ * (head - tail) is the same for both formats; only the consumer no
+ * longer reads head on its fast path.
  */
 struct kipc_rec {
 	__u32 len;			/* payload bytes | KIPC_REC_PAD */
