@@ -1605,6 +1605,61 @@ static void t_wait_policies(void)
 	pingpong(3000, KIPC_WAIT_SLEEP, 0);
 }
 
+/* CPU time this thread has used, in ns. */
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* CPU time of one receive that waits @ms on an idle connection. */
+static int64_t idle_recv_cpu_ns(struct kipc_conn *c, int ms)
+{
+	int64_t t0 = now_ns(), cpu = thread_cpu_ns();
+	char buf[64];
+
+	CHECK_EQ(kipc_recv_timeout(c, buf, sizeof(buf), 0, ms), -ETIMEDOUT);
+	cpu = thread_cpu_ns() - cpu;
+	CHECK(now_ns() - t0 >= (int64_t)(ms - 5) * 1000000);
+	return cpu;
+}
+
+/*
+ * The default policy (KIPC_WAIT_SPIN_SLEEP) spins spin_ns, then sleeps:
+ * an idle receiver waiting 300 ms uses about spin_ns of CPU, nothing
+ * after it. A correctness check with a generous bound (30 ms, 1500 times
+ * the default 20 us spin), not a timing: a waiter that kept spinning
+ * would use up to 300 ms. The control, KIPC_WAIT_SPIN on a ring
+ * transport, shows that the measure sees a spinning waiter (with a
+ * bound low enough for a thread that gets little of a loaded machine).
+ */
+static void t_idle_cpu(void)
+{
+	struct pair p;
+	int64_t cpu;
+
+	pair_open(&p, NULL, NULL);
+	cpu = idle_recv_cpu_ns(p.s, 300);
+	printf("# idle 300 ms, default policy: %lld us CPU\n",
+	       (long long)(cpu / 1000));
+	CHECK(cpu < 30000000);
+	CHECK_OK(kipc_set_wait(p.s, KIPC_WAIT_SPIN_SLEEP, 2000000));
+	cpu = idle_recv_cpu_ns(p.s, 300);
+	printf("# idle 300 ms, spin_ns 2 ms: %lld us CPU\n",
+	       (long long)(cpu / 1000));
+	CHECK(cpu < 32000000);
+	if (ring_transport(p.c)) {
+		CHECK_OK(kipc_set_wait(p.s, KIPC_WAIT_SPIN, 0));
+		cpu = idle_recv_cpu_ns(p.s, 100);
+		printf("# idle 100 ms, KIPC_WAIT_SPIN: %lld us CPU\n",
+		       (long long)(cpu / 1000));
+		CHECK(cpu >= 2000000);	/* 2 %: a loaded machine */
+	}
+	pair_close(&p);
+}
+
 /* One sending and one receiving thread on each end, no lock. */
 struct dir_arg {
 	struct kipc_conn *c;
@@ -3293,6 +3348,7 @@ static const struct test tests[] = {
 	{ "tail_release", t_tail_release, 30 },
 	{ "spin_tail_release", t_spin_tail_release, 30 },
 	{ "wait_policies", t_wait_policies, 60 },
+	{ "idle_cpu", t_idle_cpu, 30 },
 	{ "threads", t_threads, 120 },
 	{ "close_more", t_close_more, 30 },
 	{ "fork_close", t_fork_close, 30 },
