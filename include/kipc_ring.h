@@ -69,6 +69,11 @@ struct kipc_ring {
 	uint64_t gate_word;	/* ... and its value, stored at publish */
 };
 
+/* The calls of the fast path: one function with their caller, whatever
+ * the compiler's size heuristics think of two formats in one body.
+ */
+#define KIPC_RING_FAST	static inline __attribute__((always_inline))
+
 #define KIPC_RING_LOAD(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
 #define KIPC_RING_STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
@@ -204,7 +209,7 @@ static inline uint64_t *kipc_ring_slot(const struct kipc_ring *r, uint32_t pos)
  * the release of an earlier header in program order orders it for the
  * consumer, which reaches @pos only through that header.
  */
-static inline void kipc_ring_mark(struct kipc_ring *r, uint32_t pos)
+KIPC_RING_FAST void kipc_ring_mark(struct kipc_ring *r, uint32_t pos)
 {
 	__atomic_store_n(kipc_ring_slot(r, pos), kipc_rec_word(0, pos),
 			 __ATOMIC_RELAXED);
@@ -214,7 +219,7 @@ static inline void kipc_ring_mark(struct kipc_ring *r, uint32_t pos)
  * is the first unpublished one, keep it for kipc_ring_publish(). Relaxed:
  * the gate's store-release comes after it in program order.
  */
-static inline void kipc_ring_put(struct kipc_ring *r, uint32_t pos,
+KIPC_RING_FAST void kipc_ring_put(struct kipc_ring *r, uint32_t pos,
 				 uint32_t len)
 {
 	uint64_t w = kipc_rec_word(len, KIPC_REC_SEQ(pos));
@@ -293,7 +298,7 @@ static inline int kipc_ring_prod_free(struct kipc_ring *r, bool refresh,
  * Returns 0, -EMSGSIZE (never fits this ring), -EAGAIN (no room now) or
  * -EBADMSG (the consumer's index is corrupt).
  */
-static inline int kipc_ring_reserve(struct kipc_ring *r, uint32_t len,
+KIPC_RING_FAST int kipc_ring_reserve(struct kipc_ring *r, uint32_t len,
 				    void **payload)
 {
 	uint32_t need, avail, off, room;
@@ -366,7 +371,7 @@ static inline void kipc_ring_trim(struct kipc_ring *r, uint32_t len)
 }
 
 /* Make the reserved message part of the next publication. */
-static inline void kipc_ring_commit(struct kipc_ring *r)
+KIPC_RING_FAST void kipc_ring_commit(struct kipc_ring *r)
 {
 	if (r->seq)
 		kipc_ring_put(r, r->pos, r->len);
@@ -379,7 +384,7 @@ static inline void kipc_ring_commit(struct kipc_ring *r)
  * the consumer's load-acquire in kipc_ring_peek). Several commits may share
  * one publish. Returns true if anything new was published.
  */
-static inline bool kipc_ring_publish(struct kipc_ring *r)
+KIPC_RING_FAST bool kipc_ring_publish(struct kipc_ring *r)
 {
 	if (r->pub == r->pos)
 		return false;
@@ -446,7 +451,7 @@ static inline void kipc_ring_prod_finish_wait(struct kipc_ring *r)
  * the producer's store-release of that header in kipc_ring_publish()), as
  * the struct it stands for. Through a copy: the peer may race.
  */
-static inline struct kipc_rec kipc_ring_head_rec(const struct kipc_ring *r)
+KIPC_RING_FAST struct kipc_rec kipc_ring_head_rec(const struct kipc_ring *r)
 {
 	union {
 		struct kipc_rec rec;
@@ -503,7 +508,7 @@ static inline int64_t kipc_ring_cons_refresh(struct kipc_ring *r)
  * after it lie within one ring of the tail we published, so no byte of it
  * is one we may still be reading.
  */
-static inline int kipc_ring_peek_seq(struct kipc_ring *r, const void **payload,
+KIPC_RING_FAST int kipc_ring_peek_seq(struct kipc_ring *r, const void **payload,
 				     uint32_t *len)
 {
 	struct kipc_rec rec;
@@ -549,7 +554,7 @@ corrupt:
 	return -EBADMSG;
 }
 
-static inline int kipc_ring_peek(struct kipc_ring *r, const void **payload,
+KIPC_RING_FAST int kipc_ring_peek(struct kipc_ring *r, const void **payload,
 				 uint32_t *len)
 {
 	const volatile struct kipc_rec *rec;
