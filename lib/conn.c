@@ -146,6 +146,7 @@ void kipc__conn_ready(struct kipc_conn *c)
 	uint32_t size = c->rx.ring.size;
 
 	c->rx.batch = size / 8 < 16384 ? size / 8 : 16384;
+	c->rx.ring_full = true;	/* SEQ: the first crossing looks at need */
 	if (!c->msg) {
 		c->tx.max = kipc_ring_msg_max(&c->tx.ring);
 		c->rx.max = kipc_ring_msg_max(&c->rx.ring);

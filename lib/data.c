@@ -91,8 +91,17 @@ static inline int rx_next(struct kipc_conn *c, const void **p, uint32_t *len,
 	 * Asked only then, so that a ping-pong never reads its line.
 	 */
 	if (unlikely(rx->ask_need)) {
+		struct kipc_ring *r = &rx->ring;
+
 		rx->ask_need = false;
-		if (KIPC_RING_LOAD(&rx->ring.prod->need))
+		/* The same line tells how full the ring is: below half, the
+		 * producer cannot be short of room soon, and we look again
+		 * only after the next batch release. A hint only: whatever
+		 * the peer writes there, the batch and the waits release.
+		 */
+		rx->ring_full = (uint32_t)(KIPC_RING_LOAD(&r->prod->head) -
+					   r->pub) >= r->size / 2;
+		if (KIPC_RING_LOAD(&r->prod->need))
 			rx_release(c);
 	}
 	if (unlikely(!*len)) {
@@ -122,10 +131,12 @@ static inline void rx_consume(struct kipc_conn *c)
 	 * SEQ never reads head: rx_next() asks, when the next message is
 	 * there already.
 	 */
-	if (r->pos - r->pub >= rx->batch)
+	if (r->pos - r->pub >= rx->batch) {
 		rx_release(c);
-	else if (r->seq)
-		rx->ask_need = (from ^ r->pos) >= RX_ASK_NEED;
+		rx->ring_full = true;	/* look again at the next crossing */
+	} else if (r->seq) {
+		rx->ask_need = rx->ring_full && (from ^ r->pos) >= RX_ASK_NEED;
+	}
 	else if (r->seen - r->pub >= r->size / 2 &&
 		 KIPC_RING_LOAD(&r->prod->need))
 		rx_release(c);

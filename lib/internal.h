@@ -79,6 +79,7 @@ struct kipc_rx {
 	bool armed;		/* cons.waiting left set for a poller */
 	bool peeked;		/* kipc_peek() handed out the current message */
 	bool ask_need;		/* SEQ: look at prod.need at the next message */
+	bool ring_full;		/* SEQ: half full or more at the last look */
 	uint32_t batch;		/* release the tail after this many bytes */
 	uint32_t max;		/* largest payload accepted */
 	int wait_fd;		/* dev: the conn fd; shm: bell_fd */
