@@ -11,10 +11,24 @@
  * marks the ring broken (-EBADMSG from then on). Nothing here can make a
  * read or write fall outside the data area.
  *
+ * Two record formats share one layout (include/uapi/linux/kipc.h,
+ * "Records"): the 1.0 format, published by head, and KIPC_F_RING_SEQ,
+ * published by each record's own header. r->seq says which; the fast
+ * paths test it once per call, a predictable branch.
+ *
  * Memory ordering (the only cross-process synchronisation):
- *  - producer: writes payload and record header, then store-release head.
- *    Pairs with the consumer's load-acquire of head, so a record below head
- *    is complete when the consumer reads it.
+ *  - producer, 1.0: writes payload and record header, then store-release
+ *    head. Pairs with the consumer's load-acquire of head, so a record
+ *    below head is complete when the consumer reads it.
+ *  - producer, SEQ: writes the payload and the mark of the next header
+ *    slot, then the record's header with one 64-bit store-release. Pairs
+ *    with the consumer's load-acquire of that header word, so the payload
+ *    and the next slot's mark are visible once the header is. A batch
+ *    (several commits, one publish) writes the later headers plainly and
+ *    the first one last, with release: the consumer reaches the later
+ *    ones only through the first, so one release publishes them all.
+ *    head is still stored with release afterwards, for the driver's
+ *    readiness and for kipc_ring_resume_prod(); the consumer ignores it.
  *  - consumer: reads records, then store-release tail. Pairs with the
  *    producer's load-acquire of tail, so the producer only overwrites bytes
  *    the consumer has finished reading.
@@ -44,8 +58,21 @@ struct kipc_ring {
 	uint32_t seen;		/* other side's index last read (tail or head) */
 	uint32_t span;		/* producer: reserved span; consumer: peeked span */
 	uint32_t msgs;		/* producer: messages committed */
+	uint32_t len;		/* producer: reserved length (SEQ: its header
+				 * is written at commit)
+				 */
 	bool broken;		/* a protocol violation was seen */
+	bool seq;		/* KIPC_F_RING_SEQ: published by headers */
+	bool gated;		/* SEQ producer: gate_word not yet stored */
+	uint32_t mark;		/* KIPC_REC_MARK with SEQ, else 0 */
+	uint32_t gate_off;	/* SEQ producer: first unpublished header */
+	uint64_t gate_word;	/* ... and its value, stored at publish */
 };
+
+/* The calls of the fast path: one function with their caller, whatever
+ * the compiler's size heuristics think of two formats in one body.
+ */
+#define KIPC_RING_FAST	static inline __attribute__((always_inline))
 
 #define KIPC_RING_LOAD(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
 #define KIPC_RING_STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -143,7 +170,67 @@ static inline void kipc_ring_init(struct kipc_ring *r, void *data,
 	r->seen = 0;
 	r->span = 0;
 	r->msgs = 0;
+	r->len = 0;
 	r->broken = false;
+	r->seq = false;
+	r->gated = false;
+	r->mark = 0;
+	r->gate_off = 0;
+	r->gate_word = 0;
+}
+
+/* After kipc_ring_init(): the ring formats (KIPC_F_RING_*) in use, as the
+ * checked header copy says. Before any other call on the ring.
+ */
+static inline void kipc_ring_set_format(struct kipc_ring *r, uint64_t features)
+{
+	r->seq = (features & KIPC_F_RING_SEQ) != 0;
+	r->mark = r->seq ? KIPC_REC_MARK : 0;
+}
+
+/* SEQ: a header as one word, as the 64-bit store lays it out in memory. */
+static inline uint64_t kipc_rec_word(uint32_t len, uint32_t seq)
+{
+	union {
+		struct kipc_rec rec;
+		uint64_t word;
+	} u = { .rec = { .len = len, .pos = seq } };
+
+	return u.word;
+}
+
+static inline uint64_t *kipc_ring_slot(const struct kipc_ring *r, uint32_t pos)
+{
+	/* pos is 8-aligned, so the slot is a naturally aligned word. */
+	return (uint64_t *)(void *)(r->data + (pos & r->mask));
+}
+
+/* SEQ producer: the header slot at @pos reads as "nothing yet". Relaxed:
+ * the release of an earlier header in program order orders it for the
+ * consumer, which reaches @pos only through that header.
+ */
+KIPC_RING_FAST void kipc_ring_mark(struct kipc_ring *r, uint32_t pos)
+{
+	__atomic_store_n(kipc_ring_slot(r, pos), kipc_rec_word(0, pos),
+			 __ATOMIC_RELAXED);
+}
+
+/* SEQ producer: write the header of the record at @pos now, or, when it
+ * is the first unpublished one, keep it for kipc_ring_publish(). Relaxed:
+ * the gate's store-release comes after it in program order.
+ */
+KIPC_RING_FAST void kipc_ring_put(struct kipc_ring *r, uint32_t pos,
+				 uint32_t len)
+{
+	uint64_t w = kipc_rec_word(len, KIPC_REC_SEQ(pos));
+
+	if (!r->gated) {
+		r->gated = true;
+		r->gate_off = pos & r->mask;
+		r->gate_word = w;
+		return;
+	}
+	__atomic_store_n(kipc_ring_slot(r, pos), w, __ATOMIC_RELAXED);
 }
 
 /* Adopt the current indices (a producer or consumer joining a live ring,
@@ -154,6 +241,8 @@ static inline void kipc_ring_resume_prod(struct kipc_ring *r)
 	r->pos = r->pub = __atomic_load_n(&r->prod->head, __ATOMIC_RELAXED);
 	r->msgs = __atomic_load_n(&r->prod->msgs, __ATOMIC_RELAXED);
 	r->seen = r->pos - r->size;
+	/* SEQ: the slot at head was marked before head was stored. */
+	r->gated = false;
 }
 
 static inline void kipc_ring_resume_cons(struct kipc_ring *r)
@@ -171,7 +260,8 @@ static inline uint32_t kipc_ring_msg_max(const struct kipc_ring *r)
 /* Producer                                                            */
 
 /* Bytes needed from r->pos to place a record of @len bytes, counting a
- * padding record when it would not fit before the end of the data area.
+ * padding record when it would not fit before the end of the data area
+ * and, with SEQ, the next header slot that gets marked.
  */
 static inline uint32_t kipc_ring_need(const struct kipc_ring *r, uint32_t len)
 {
@@ -179,7 +269,7 @@ static inline uint32_t kipc_ring_need(const struct kipc_ring *r, uint32_t len)
 	uint32_t span = KIPC_REC_SPAN(len);
 	uint32_t room = r->size - off;
 
-	return span <= room ? span : room + span;
+	return (span <= room ? span : room + span) + r->mark;
 }
 
 /* Free bytes as far as the producer knows; re-reads tail when @refresh. */
@@ -208,7 +298,7 @@ static inline int kipc_ring_prod_free(struct kipc_ring *r, bool refresh,
  * Returns 0, -EMSGSIZE (never fits this ring), -EAGAIN (no room now) or
  * -EBADMSG (the consumer's index is corrupt).
  */
-static inline int kipc_ring_reserve(struct kipc_ring *r, uint32_t len,
+KIPC_RING_FAST int kipc_ring_reserve(struct kipc_ring *r, uint32_t len,
 				    void **payload)
 {
 	uint32_t need, avail, off, room;
@@ -230,7 +320,28 @@ static inline int kipc_ring_reserve(struct kipc_ring *r, uint32_t len,
 
 	off = r->pos & r->mask;
 	room = r->size - off;
-	if (KIPC_REC_SPAN(len) > room) {
+	r->span = KIPC_REC_SPAN(len);
+	r->len = len;
+	if (r->seq) {
+		/* The header is written at commit. A padding record is one at
+		 * once; the slot after it is marked, in case this
+		 * reservation is cancelled.
+		 */
+		if (r->span > room) {
+			kipc_ring_put(r, r->pos,
+				      (room - (uint32_t)sizeof(*rec)) | KIPC_REC_PAD);
+			r->pos += room;
+			kipc_ring_mark(r, r->pos);
+			off = 0;
+		}
+		/* Marked now rather than at commit: the line's ownership is
+		 * then fetched while the payload is written.
+		 */
+		kipc_ring_mark(r, r->pos + r->span);
+		*payload = r->data + off + sizeof(*rec);
+		return 0;
+	}
+	if (r->span > room) {
 		rec = (struct kipc_rec *)(r->data + off);
 		rec->len = (room - (uint32_t)sizeof(*rec)) | KIPC_REC_PAD;
 		rec->pos = r->pos;
@@ -240,7 +351,6 @@ static inline int kipc_ring_reserve(struct kipc_ring *r, uint32_t len,
 	rec = (struct kipc_rec *)(r->data + off);
 	rec->len = len;
 	rec->pos = r->pos;
-	r->span = KIPC_REC_SPAN(len);
 	*payload = rec + 1;
 	return 0;
 }
@@ -250,13 +360,21 @@ static inline void kipc_ring_trim(struct kipc_ring *r, uint32_t len)
 {
 	struct kipc_rec *rec = (struct kipc_rec *)(r->data + (r->pos & r->mask));
 
-	rec->len = len;
 	r->span = KIPC_REC_SPAN(len);
+	r->len = len;
+	if (r->seq) {
+		/* The record now ends earlier: mark the slot that follows. */
+		kipc_ring_mark(r, r->pos + r->span);
+		return;
+	}
+	rec->len = len;
 }
 
 /* Make the reserved message part of the next publication. */
-static inline void kipc_ring_commit(struct kipc_ring *r)
+KIPC_RING_FAST void kipc_ring_commit(struct kipc_ring *r)
 {
+	if (r->seq)
+		kipc_ring_put(r, r->pos, r->len);
 	r->pos += r->span;
 	r->span = 0;
 	r->msgs++;
@@ -266,12 +384,26 @@ static inline void kipc_ring_commit(struct kipc_ring *r)
  * the consumer's load-acquire in kipc_ring_peek). Several commits may share
  * one publish. Returns true if anything new was published.
  */
-static inline bool kipc_ring_publish(struct kipc_ring *r)
+KIPC_RING_FAST bool kipc_ring_publish(struct kipc_ring *r)
 {
 	if (r->pub == r->pos)
 		return false;
+	if (r->gated) {
+		/* SEQ: the publication itself. Release: the payloads, the
+		 * later headers of the batch and the mark after its last
+		 * record were all stored before it (pairs with the
+		 * load-acquire in kipc_ring_peek_seq()).
+		 */
+		__atomic_store_n((uint64_t *)(void *)(r->data + r->gate_off),
+				 r->gate_word, __ATOMIC_RELEASE);
+		r->gated = false;
+	}
 	/* The message count is only shown by introspection: no ordering. */
 	KIPC_RING_STORE(&r->prod->msgs, r->msgs);
+	/* Release: pairs with the 1.0 consumer's (and the driver's)
+	 * load-acquire; with SEQ it is stored after the headers, so the
+	 * driver never sees head ahead of a record.
+	 */
 	__atomic_store_n(&r->prod->head, r->pos, __ATOMIC_RELEASE);
 	r->pub = r->pos;
 	return true;
@@ -315,11 +447,40 @@ static inline void kipc_ring_prod_finish_wait(struct kipc_ring *r)
 /* ------------------------------------------------------------------ */
 /* Consumer                                                            */
 
-/* Re-read head; returns bytes available to read or a negative errno. */
+/* SEQ: the header word of the record at r->pos, with acquire (pairs with
+ * the producer's store-release of that header in kipc_ring_publish()), as
+ * the struct it stands for. Through a copy: the peer may race.
+ */
+KIPC_RING_FAST struct kipc_rec kipc_ring_head_rec(const struct kipc_ring *r)
+{
+	union {
+		struct kipc_rec rec;
+		uint64_t word;
+	} u;
+
+	u.word = __atomic_load_n(kipc_ring_slot(r, r->pos), __ATOMIC_ACQUIRE);
+	return u.rec;
+}
+
+/* Re-read head (SEQ: the next header); returns bytes available to read
+ * (SEQ: 1 when a record is there, 0 when not) or a negative errno.
+ */
 static inline int64_t kipc_ring_cons_refresh(struct kipc_ring *r)
 {
+	uint32_t h;
+
+	if (r->seq) {
+		if (r->seen != r->pos)
+			return 1;	/* peeked, not consumed */
+		/* A tail adopted from shared memory may be anything. */
+		if (r->pos % KIPC_REC_ALIGN) {
+			r->broken = true;
+			return -EBADMSG;
+		}
+		return kipc_ring_head_rec(r).pos == KIPC_REC_SEQ(r->pos);
+	}
 	/* Pairs with the producer's store-release in kipc_ring_publish. */
-	uint32_t h = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
+	h = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
 
 	/* head must lie within [pos, pub + size]: never behind what we read,
 	 * never more than a ring ahead of what we released.
@@ -339,7 +500,61 @@ static inline int64_t kipc_ring_cons_refresh(struct kipc_ring *r)
  * valid until kipc_ring_consume(); the producer cannot overwrite it before
  * kipc_ring_release() publishes the tail.
  */
-static inline int kipc_ring_peek(struct kipc_ring *r, const void **payload,
+/*
+ * SEQ: the record at r->pos is there when its header holds its seq; a mark
+ * or stale bytes are "nothing yet" (-EAGAIN: a peer that writes garbage
+ * only looks silent). A record that is there is checked as in 1.0, and
+ * also against the room the producer could have had: it and the mark
+ * after it lie within one ring of the tail we published, so no byte of it
+ * is one we may still be reading.
+ */
+KIPC_RING_FAST int kipc_ring_peek_seq(struct kipc_ring *r, const void **payload,
+				     uint32_t *len)
+{
+	struct kipc_rec rec;
+	uint32_t off, span;
+
+	/* Spans keep pos 8-aligned; a tail adopted by
+	 * kipc_ring_resume_cons() from shared memory may not be.
+	 */
+	if (r->pos % KIPC_REC_ALIGN)
+		goto corrupt;
+	for (;;) {
+		rec = kipc_ring_head_rec(r);
+		if (rec.pos != KIPC_REC_SEQ(r->pos))
+			return -EAGAIN;
+		off = r->pos & r->mask;
+		if (rec.len & KIPC_REC_PAD) {
+			span = r->size - off;
+			if ((rec.len & KIPC_REC_LEN_MASK) !=
+			    span - sizeof(struct kipc_rec))
+				goto corrupt;
+		} else {
+			if (rec.len > kipc_ring_msg_max(r))
+				goto corrupt;
+			span = KIPC_REC_SPAN(rec.len);
+			if (span > r->size - off)
+				goto corrupt;
+		}
+		if ((uint32_t)(r->pos + span + KIPC_REC_MARK - r->pub) > r->size)
+			goto corrupt;
+		if (rec.len & KIPC_REC_PAD) {
+			r->pos += span;
+			r->seen = r->pos;
+			continue;
+		}
+		r->span = span;
+		r->seen = r->pos + span;	/* head is at least there */
+		*payload = r->data + off + sizeof(struct kipc_rec);
+		*len = rec.len;
+		return 0;
+	}
+corrupt:
+	r->broken = true;
+	return -EBADMSG;
+}
+
+KIPC_RING_FAST int kipc_ring_peek(struct kipc_ring *r, const void **payload,
 				 uint32_t *len)
 {
 	const volatile struct kipc_rec *rec;
@@ -347,6 +562,8 @@ static inline int kipc_ring_peek(struct kipc_ring *r, const void **payload,
 
 	if (r->broken)
 		return -EBADMSG;
+	if (r->seq)
+		return kipc_ring_peek_seq(r, payload, len);
 	for (;;) {
 		avail = r->seen - r->pos;
 		if (!avail) {

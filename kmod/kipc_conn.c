@@ -496,9 +496,21 @@ int kipc_ioc_set_eventfd(struct kipc_ucmd *ucmd)
  * when the second has been read; a moving ring is read again. A pair that
  * is out of range while standing still is corruption (false); one that
  * never stands still is live, and is clamped rather than called corrupt.
+ *
+ * With KIPC_F_RING_SEQ (@seq) the consumer reads a record as soon as its
+ * header is stored, before the producer stores head, so tail may lead
+ * head by what one publication adds (at most @size): those bytes are
+ * consumed, and the ring holds nothing.
  */
+static u32 kipc_used_of(u32 head, u32 tail, u32 size, bool seq)
+{
+	if (seq && tail - head <= size)
+		return 0;
+	return head - tail;
+}
+
 static bool kipc_ring_used(const u32 *headp, const u32 *tailp, u32 size,
-			   u32 *used)
+			   bool seq, u32 *used)
 {
 	u32 head = 0, tail = 0;
 	int i;
@@ -509,11 +521,11 @@ static bool kipc_ring_used(const u32 *headp, const u32 *tailp, u32 size,
 		/* Pairs with the producer's release in kipc_ring_publish(). */
 		head = smp_load_acquire(headp);
 		if (READ_ONCE(*tailp) == tail) {
-			*used = head - tail;
+			*used = kipc_used_of(head, tail, size, seq);
 			return *used <= size;
 		}
 	}
-	*used = min(head - tail, size);
+	*used = min(kipc_used_of(head, tail, size, seq), size);
 	return true;
 }
 
@@ -524,20 +536,29 @@ __poll_t kipc_conn_poll(struct kipc_endpoint *ep)
 	unsigned int s = ep->side;
 	struct kipc_index_page *own = kipc_index_page(c, s);
 	struct kipc_index_page *peer = kipc_index_page(c, 1 - s);
+	bool seq = c->features & KIPC_F_RING_SEQ;
 	u32 used, size, need;
 	__poll_t mask = 0;
 
 	/* Receive ring 1 - s. */
 	size = c->ring_bytes[1 - s];
-	if (!kipc_ring_used(&peer->prod.head, &own->cons.tail, size, &used))
+	if (!kipc_ring_used(&peer->prod.head, &own->cons.tail, size, seq,
+			    &used))
 		mask |= EPOLLERR | EPOLLIN | EPOLLRDNORM;
 	else if (used)
 		mask |= EPOLLIN | EPOLLRDNORM;
 
-	/* Send ring s. */
+	/*
+	 * Send ring s. head is stored after the records in both formats
+	 * (KIPC_F_RING_SEQ too), so head - tail is what the producer counts;
+	 * the least room it can use is one empty record, plus with SEQ the
+	 * header slot it marks after it.
+	 */
 	size = c->ring_bytes[s];
-	need = clamp_t(u32, READ_ONCE(own->prod.need), KIPC_REC_SPAN(0), size);
-	if (!kipc_ring_used(&own->prod.head, &peer->cons.tail, size, &used))
+	need = clamp_t(u32, READ_ONCE(own->prod.need),
+		       KIPC_REC_MIN_ROOM(c->features), size);
+	if (!kipc_ring_used(&own->prod.head, &peer->cons.tail, size, seq,
+			    &used))
 		mask |= EPOLLERR | EPOLLOUT | EPOLLWRNORM;
 	else if (size - used >= need)
 		mask |= EPOLLOUT | EPOLLWRNORM;

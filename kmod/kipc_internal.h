@@ -53,10 +53,16 @@ struct user_namespace;
 #define KIPC_RING_HARD_MAX	(256U << 20)	/* largest max_ring_bytes */
 #define KIPC_BACKLOG_HARD_MAX	65535U		/* largest max_backlog */
 
-/* Every feature this driver has; feature_mask may hide some (tests). */
+/*
+ * Every feature this driver has; feature_mask may hide some (tests). The
+ * ring formats are userspace's business: the driver only passes them on
+ * and keeps readiness right for each (kipc_conn_poll()).
+ */
 #define KIPC_FEATURES		(KIPC_F_EVENTFD | KIPC_F_URING_CMD | \
 				 KIPC_F_PEERCRED | KIPC_F_POLL_NEED | \
-				 KIPC_F_NEGOTIATE | KIPC_F_RING_CAP)
+				 KIPC_F_NEGOTIATE | KIPC_F_RING_CAP | \
+				 KIPC_RING_FORMATS_KNOWN)
+#define KIPC_RING_FORMATS_KNOWN	KIPC_F_RING_SEQ
 
 /* Module parameters, kipc_main.c. Read with READ_ONCE(). */
 extern unsigned int kipc_max_ring_bytes;

@@ -366,7 +366,8 @@ static void __init kipc_check_abi(void)
 	BUILD_BUG_ON(offsetofend(struct kipc_listen, name) != 88);
 	BUILD_BUG_ON(offsetofend(struct kipc_connect, name) != 72);
 	BUILD_BUG_ON(offsetofend(struct kipc_conn_info, peer) != 64);
-	BUILD_BUG_ON(KIPC_FEATURES & KIPC_F_RING_FORMATS);
+	BUILD_BUG_ON((KIPC_FEATURES & KIPC_F_RING_FORMATS) !=
+		     KIPC_RING_FORMATS_KNOWN);
 	BUILD_BUG_ON(sizeof(struct kipc_eventfd) != 16);
 	BUILD_BUG_ON(sizeof(struct kipc_shared_hdr) != 96);
 	BUILD_BUG_ON(sizeof(struct kipc_prod) != 128);

@@ -129,12 +129,24 @@ struct kipc_conn *kipc__conn_alloc(const struct kipc_ops *ops, int side,
 	return c;
 }
 
+uint64_t kipc__test_formats = ~0ULL;
+
+/* The ring formats (KIPC_F_RING_*) both rings use, as agreed at set-up:
+ * the driver's checked header (dev) or the handshake (shm).
+ */
+void kipc__conn_formats(struct kipc_conn *c, uint64_t formats)
+{
+	kipc_ring_set_format(&c->tx.ring, formats);
+	kipc_ring_set_format(&c->rx.ring, formats);
+}
+
 /* Derived limits, once the transport has set up the rings. */
 void kipc__conn_ready(struct kipc_conn *c)
 {
 	uint32_t size = c->rx.ring.size;
 
 	c->rx.batch = size / 8 < 16384 ? size / 8 : 16384;
+	c->rx.ring_full = true;	/* SEQ: the first crossing looks at need */
 	if (!c->msg) {
 		c->tx.max = kipc_ring_msg_max(&c->tx.ring);
 		c->rx.max = kipc_ring_msg_max(&c->rx.ring);

@@ -81,9 +81,28 @@ static inline int rx_next(struct kipc_conn *c, const void **p, uint32_t *len,
 			break;
 		if (ret != -EAGAIN)
 			return kipc__broken(c, ret);
+		rx->ask_need = false;	/* waiting hands room back itself */
 		ret = kipc__rx_wait(c, flags, timeout_ms);
 		if (ret)
 			return ret;
+	}
+	/* SEQ, a message there without waiting (a backlog) and another
+	 * RX_ASK_NEED bytes consumed: does the producer wait for room?
+	 * Asked only then, so that a ping-pong never reads its line.
+	 */
+	if (unlikely(rx->ask_need)) {
+		struct kipc_ring *r = &rx->ring;
+
+		rx->ask_need = false;
+		/* The same line tells how full the ring is: below half, the
+		 * producer cannot be short of room soon, and we look again
+		 * only after the next batch release. A hint only: whatever
+		 * the peer writes there, the batch and the waits release.
+		 */
+		rx->ring_full = (uint32_t)(KIPC_RING_LOAD(&r->prod->head) -
+					   r->pub) >= r->size / 2;
+		if (KIPC_RING_LOAD(&r->prod->need))
+			rx_release(c);
 	}
 	if (unlikely(!*len)) {
 		/* We never send empty messages: recv() could not tell one
@@ -96,19 +115,30 @@ static inline int rx_next(struct kipc_conn *c, const void **p, uint32_t *len,
 	return 0;
 }
 
+#define RX_ASK_NEED	128U	/* SEQ: bytes consumed between looks at need */
+
 static inline void rx_consume(struct kipc_conn *c)
 {
 	struct kipc_rx *rx = &c->rx;
 	struct kipc_ring *r = &rx->ring;
+	uint32_t from = r->pos;
 
 	kipc_ring_consume(r);
 	rx->peeked = false;
 	/* Batch the tail, unless the ring is full enough as published that
 	 * the producer may be waiting for room: then ask it (need sits on
 	 * the line we read head from, so this is cheap while it waits).
+	 * SEQ never reads head: rx_next() asks, when the next message is
+	 * there already.
 	 */
-	if (r->pos - r->pub >= rx->batch ||
-	    (r->seen - r->pub >= r->size / 2 && KIPC_RING_LOAD(&r->prod->need)))
+	if (r->pos - r->pub >= rx->batch) {
+		rx_release(c);
+		rx->ring_full = true;	/* look again at the next crossing */
+	} else if (r->seq) {
+		rx->ask_need = rx->ring_full && (from ^ r->pos) >= RX_ASK_NEED;
+	}
+	else if (r->seen - r->pub >= r->size / 2 &&
+		 KIPC_RING_LOAD(&r->prod->need))
 		rx_release(c);
 }
 

@@ -124,6 +124,7 @@ static int dev_setup(struct kipc_conn *c, int fd)
 	kipc_ring_init(&c->rx.ring, shared + h.ring[r].data_off, h.ring[r].size,
 		       (struct kipc_prod *)(shared + h.ring[r].prod_off),
 		       (struct kipc_cons *)(own + KIPC_CONS_LINE_OFF));
+	kipc__conn_formats(c, h.features);
 	/* Our own indices are trusted: pick up where the fd left them. */
 	kipc_ring_resume_prod(&c->tx.ring);
 	kipc_ring_resume_cons(&c->rx.ring);

@@ -32,13 +32,18 @@
 /*
  * Features. What the dev transport needs of the driver (a blocked sender
  * sleeps in poll(POLLOUT), which must honour kipc_prod.need), and the
- * ring formats (KIPC_F_RING_*) this library reads, none yet: it asks for
- * those the other side has too, and a ring whose header uses any other
- * bit is refused with -EPROTONOSUPPORT. kipc__missing() records what was
- * lacking for kipc_strerror().
+ * ring formats (KIPC_F_RING_*) this library reads: KIPC_F_RING_SEQ. It
+ * asks for those the other side has too, and a ring whose header uses
+ * any other bit is refused with -EPROTONOSUPPORT. kipc__missing() records
+ * what was lacking for kipc_strerror(). kipc__test_formats (a test hook,
+ * all ones otherwise) makes this library play an older one that reads
+ * fewer formats, down to the 1.0 library's none.
  */
 #define KIPC_DEV_NEEDS		KIPC_F_POLL_NEED
-#define KIPC_LIB_FORMATS	0ULL
+#define KIPC_LIB_FORMATS_ALL	KIPC_F_RING_SEQ
+#define KIPC_LIB_FORMATS	(KIPC_LIB_FORMATS_ALL & kipc__test_formats)
+
+extern uint64_t kipc__test_formats;
 
 int kipc__missing(uint64_t features);
 int kipc__missing_caps(uint64_t caps);
@@ -74,6 +79,8 @@ struct kipc_rx {
 	struct kipc_ring ring;
 	bool armed;		/* cons.waiting left set for a poller */
 	bool peeked;		/* kipc_peek() handed out the current message */
+	bool ask_need;		/* SEQ: look at prod.need at the next message */
+	bool ring_full;		/* SEQ: half full or more at the last look */
 	uint32_t batch;		/* release the tail after this many bytes */
 	uint32_t max;		/* largest payload accepted */
 	int wait_fd;		/* dev: the conn fd; shm: bell_fd */
@@ -224,6 +231,7 @@ int kipc__check_name(const char *name);
 struct kipc_conn *kipc__conn_alloc(const struct kipc_ops *ops, int side,
 				   const struct kipc_cfg *cfg);
 void kipc__conn_ready(struct kipc_conn *c);
+void kipc__conn_formats(struct kipc_conn *c, uint64_t formats);
 void kipc__conn_free(struct kipc_conn *c);
 int kipc__epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
 bool kipc__anon_fd_ok(int fd);
@@ -246,7 +254,7 @@ int kipc__shm_adopt(int memfd, int side, const uint32_t ring_bytes[2],
 int kipc__shm_bells(int bell[2], int peer_view[2]);
 int kipc__shm_setup(struct kipc_conn *c, int sock, void *own, size_t own_len,
 		    void *peer, size_t peer_len, const uint32_t ring_bytes[2],
-		    const int bell[2], const int peer_view[2]);
+		    uint64_t formats, const int bell[2], const int peer_view[2]);
 
 /* uds transport (uds.c). */
 int kipc__uds_setup(struct kipc_conn *c, int sock, uint32_t tx_max,

@@ -209,7 +209,7 @@ out_close:
  */
 int kipc__shm_setup(struct kipc_conn *c, int sock, void *own, size_t own_len,
 		    void *peer, size_t peer_len, const uint32_t ring_bytes[2],
-		    const int bell[2], const int peer_view[2])
+		    uint64_t formats, const int bell[2], const int peer_view[2])
 {
 	struct kipc_shared_hdr h;
 	uint8_t *o = own, *p = peer;
@@ -237,6 +237,10 @@ int kipc__shm_setup(struct kipc_conn *c, int sock, void *own, size_t own_len,
 	kipc_ring_init(&c->rx.ring, p + h.own_data_off, h.ring[r].size,
 		       (struct kipc_prod *)(p + KIPC_PROD_LINE_OFF),
 		       (struct kipc_cons *)(o + KIPC_CONS_LINE_OFF));
+	/* The formats both sides have: checked against ours by the server
+	 * (SETUP), offered by it and masked with ours by the client.
+	 */
+	kipc__conn_formats(c, formats);
 
 	/* Adding to an fd that is not an epoll fails: one more check. */
 	ret = kipc__epoll_add(c->rx.bell_fd, sock, EPOLLRDHUP, KIPC_EPOLL_SOCK);

@@ -342,7 +342,7 @@ int kipc__sock_accept_new(struct kipc_listener *l)
  * {our memfd, data bell, room bell}, for the caller to close once sent.
  */
 static int shm_server(struct kipc_conn *c, int sock, const uint32_t rb[2],
-		      int *fds, int nfds, int out[3])
+		      uint64_t formats, int *fds, int nfds, int out[3])
 {
 	int bell[2], view[2], peer_view[2], memfd;
 	size_t len, peer_len;
@@ -371,8 +371,8 @@ static int shm_server(struct kipc_conn *c, int sock, const uint32_t rb[2],
 	out[0] = memfd;
 	out[1] = view[0];
 	out[2] = view[1];
-	return kipc__shm_setup(c, sock, map, len, peer, peer_len, rb, bell,
-			       peer_view);
+	return kipc__shm_setup(c, sock, map, len, peer, peer_len, rb,
+			       formats, bell, peer_view);
 
 out_peer:
 	munmap(peer, peer_len);
@@ -440,7 +440,7 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 	}
 	c->fd = fd;
 	if (t == KIPC_TRANSPORT_SHM)
-		ret = shm_server(c, fd, rb, fds, nfds, out_fds);
+		ret = shm_server(c, fd, rb, w.features, fds, nfds, out_fds);
 	else
 		ret = kipc__uds_setup(c, fd, uds_max,
 				      uds_rx_max(w.uds_max, rb[KIPC_RING_C2S]));
@@ -521,8 +521,8 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 		munmap(map, len);
 		return -ENOMEM;
 	}
-	ret = kipc__shm_setup(c, fd, map, len, peer, peer_len, rb, bell,
-			      fds + 1);
+	ret = kipc__shm_setup(c, fd, map, len, peer, peer_len, rb, formats,
+			      bell, fds + 1);
 	if (ret) {
 		c->fd = -1;	/* the caller closes the socket */
 		kipc__conn_free(c);

@@ -138,18 +138,23 @@ static int rx_spin(struct kipc_conn *c, int policy, int64_t deadline)
 		/* Keep pulling the lines the next record will occupy: their
 		 * transfer then overlaps the one of head instead of following
 		 * it. A prefetch never faults and what it reads is re-read
-		 * after head says it is there.
+		 * after head says it is there. SEQ spins on the first of
+		 * them: only the second is worth asking for.
 		 */
-		__builtin_prefetch(r->data + off);
+		if (!r->seq)
+			__builtin_prefetch(r->data + off);
 		__builtin_prefetch(r->data + ((off + 64) & r->mask));
 		n = kipc_ring_cons_refresh(r);
 		if (n)
 			return n < 0 ? (int)n : 1;
 		/* A producer waiting for room we hold: its need sits on the
 		 * line we just read head from. Dekker with its prepare_wait
-		 * through rx_release's fence.
+		 * through rx_release's fence. SEQ does not read that line
+		 * (each read would pull it from the producer, which stores
+		 * head there): the release every SPIN_CLOCK_EVERY turns
+		 * below serves it.
 		 */
-		if (r->pos != r->pub && KIPC_RING_LOAD(&r->prod->need))
+		if (!r->seq && r->pos != r->pub && KIPC_RING_LOAD(&r->prod->need))
 			rx_release(c);
 		cpu_relax();
 		if (!(i % SPIN_CLOCK_EVERY)) {
@@ -201,9 +206,11 @@ int kipc__rx_wait(struct kipc_conn *c, unsigned int flags, int timeout_ms)
 
 	/* Hand back room now only if the producer waits for it or a batch
 	 * is due; whatever is left goes back before we sleep or give up,
-	 * and a spinning wait watches prod.need.
+	 * and a spinning wait watches prod.need. SEQ leaves the producer's
+	 * line alone here too (see rx_spin).
 	 */
-	if (r->pos - r->pub >= c->rx.batch || KIPC_RING_LOAD(&r->prod->need))
+	if (r->pos - r->pub >= c->rx.batch ||
+	    (!r->seq && KIPC_RING_LOAD(&r->prod->need)))
 		rx_release(c);
 	for (;;) {
 		if (peer_gone(c)) {

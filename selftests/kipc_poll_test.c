@@ -204,6 +204,123 @@ TEST_F(poll, pollout_waits_for_the_room_the_producer_needs)
 	EXPECT_EQ(0, kipc_ring_reserve(&self->c.tx, big, &payload));
 }
 
+/*
+ * KIPC_F_RING_SEQ: records are published by their own header, and head
+ * follows. Readiness stays head - tail, and a consumer that took a record
+ * before head was stored (tail ahead of head) reads as empty, never as
+ * EPOLLERR.
+ */
+FIXTURE(seq) {
+	int lfd, cfd, sfd;
+	struct kt_end c, s;
+};
+
+FIXTURE_SETUP(seq)
+{
+	struct kipc_listen l = { .size = sizeof(l), .mode = 0600,
+				 .features = KIPC_F_RING_SEQ };
+	struct kipc_connect cn = { .size = sizeof(cn),
+				   .features = KIPC_F_RING_SEQ };
+	struct kipc_version v;
+
+	self->lfd = kt_open();
+	self->cfd = kt_open();
+	self->sfd = -1;
+	ASSERT_LE(0, self->lfd);
+	ASSERT_LE(0, self->cfd);
+	ASSERT_EQ(0, kt_version(self->lfd, &v));
+	if (!(v.features & KIPC_F_RING_SEQ))
+		SKIP(return, "no KIPC_F_RING_SEQ");
+	kt_name(l.name, "seq");
+	ASSERT_EQ(0, kt_ioctl(self->lfd, KIPC_IOC_LISTEN, &l));
+	memcpy(cn.name, l.name, KIPC_NAME_MAX);
+	ASSERT_EQ(0, kt_ioctl(self->cfd, KIPC_IOC_CONNECT, &cn));
+	self->sfd = kt_accept(self->lfd, KIPC_ACCEPT_NONBLOCK, NULL);
+	ASSERT_LE(0, self->sfd);
+	ASSERT_EQ(0, kt_end_map_formats(&self->c, self->cfd, KIPC_F_RING_SEQ));
+	ASSERT_EQ(0, kt_end_map_formats(&self->s, self->sfd, KIPC_F_RING_SEQ));
+}
+
+FIXTURE_TEARDOWN(seq)
+{
+	kt_end_unmap(&self->c);
+	kt_end_unmap(&self->s);
+	kt_close(&self->sfd);
+	kt_close(&self->cfd);
+	kt_close(&self->lfd);
+}
+
+TEST_F(seq, format_in_use_on_both_sides)
+{
+	EXPECT_EQ(KIPC_F_RING_SEQ, self->c.info.features);
+	EXPECT_EQ(KIPC_F_RING_SEQ, self->s.info.features);
+	EXPECT_EQ(KIPC_F_RING_SEQ, self->c.hdr.features);
+	EXPECT_TRUE(self->c.tx.seq);
+	EXPECT_TRUE(self->s.rx.seq);
+}
+
+TEST_F(seq, readiness_exact_while_head_lags)
+{
+	struct kipc_ring *tx = &self->c.tx;
+	const void *p;
+	uint32_t len;
+	void *w;
+
+	EXPECT_EQ(POLLOUT, kt_poll1(self->sfd, KT_RW, 0));
+	ASSERT_EQ(0, publish_one(&self->c, 10));
+	EXPECT_EQ(KT_RW, kt_poll1(self->sfd, KT_RW, 0));
+	ASSERT_EQ(0, consume_one(&self->s));
+	EXPECT_EQ(POLLOUT, kt_poll1(self->sfd, KT_RW, 0));
+
+	/* The header stored, head not yet: the consumer takes the record
+	 * and hands the room back, so tail leads head.
+	 */
+	ASSERT_EQ(0, kipc_ring_reserve(tx, 40, &w));
+	memset(w, 0x3c, 40);
+	kipc_ring_commit(tx);
+	ASSERT_TRUE(tx->gated);
+	__atomic_store_n((uint64_t *)(void *)(tx->data + tx->gate_off),
+			 tx->gate_word, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, kipc_ring_peek(&self->s.rx, &p, &len));
+	EXPECT_EQ(40, len);
+	kipc_ring_consume(&self->s.rx);
+	ASSERT_TRUE(kipc_ring_release(&self->s.rx));
+	EXPECT_EQ(POLLOUT, kt_poll1(self->sfd, KT_RW, 0));
+	EXPECT_EQ(POLLOUT, kt_poll1(self->cfd, KT_RW, 0));
+	/* head catches up: still nothing to read, room for all. */
+	ASSERT_TRUE(kipc_ring_publish(tx));
+	EXPECT_EQ(POLLOUT, kt_poll1(self->sfd, KT_RW, 0));
+	EXPECT_EQ(POLLOUT, kt_poll1(self->cfd, KT_RW, 0));
+	EXPECT_EQ(-EAGAIN, kipc_ring_peek(&self->s.rx, &p, &len));
+}
+
+/*
+ * need counts the slot SEQ marks after the record, and POLLOUT holds
+ * out for it: with three quarters used the largest message needs the
+ * tail quarter as padding, half the ring and 8 bytes, so three quarters
+ * free (enough in the 1.0 format) are not.
+ */
+TEST_F(seq, pollout_waits_for_the_room_and_the_mark)
+{
+	struct kipc_index_page *own = (void *)self->c.own;
+	struct kipc_ring *tx = &self->c.tx;
+	uint32_t big = kipc_ring_msg_max(tx);
+	void *payload;
+
+	ASSERT_EQ(3, kt_fill_quarters(&self->c, 3));
+	ASSERT_EQ(0, kipc_ring_prod_prepare_wait(tx, big));
+	EXPECT_EQ(tx->size / 4 + tx->size / 2 + KIPC_REC_MARK, own->prod.need);
+	EXPECT_EQ(0, kt_poll1(self->cfd, POLLOUT, 0));
+	ASSERT_EQ(0, consume_one(&self->s));
+	ASSERT_EQ(0, consume_one(&self->s));	/* 3/4 free: 8 bytes short */
+	EXPECT_EQ(0, kt_poll1(self->cfd, POLLOUT, 0));
+	EXPECT_EQ(-EAGAIN, kipc_ring_reserve(tx, big, &payload));
+	ASSERT_EQ(0, consume_one(&self->s));
+	EXPECT_EQ(POLLOUT, kt_poll1(self->cfd, POLLOUT, 0));
+	kipc_ring_prod_finish_wait(tx);
+	EXPECT_EQ(0, kipc_ring_reserve(tx, big, &payload));
+}
+
 TEST_F(poll, corrupt_peer_indices_do_not_break_poll)
 {
 	struct kipc_index_page *own = (void *)self->c.own;

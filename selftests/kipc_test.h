@@ -331,7 +331,17 @@ static inline void kt_end_unmap(struct kt_end *e)
  * kipc_hdr_check() and set up the two rings. Returns 0 or -errno
  * (-EPROTO/-EBADMSG for a header that fails the check).
  */
+static inline int kt_end_map_formats(struct kt_end *e, int fd,
+				     uint64_t known);
+
 static inline int kt_end_map(struct kt_end *e, int fd)
+{
+	return kt_end_map_formats(e, fd, 0 /* asked for no ring format */);
+}
+
+/* As kt_end_map(), for a connection that may use ring formats @known. */
+static inline int kt_end_map_formats(struct kt_end *e, int fd,
+				     uint64_t known)
 {
 	struct kipc_index_page *idx;
 	unsigned int s;
@@ -363,8 +373,7 @@ static inline int kt_end_map(struct kt_end *e, int fd)
 		return ret;
 	}
 	ret = kipc_hdr_check((const struct kipc_shared_hdr *)e->shared,
-			     e->shared_len, e->own_len, s,
-			     0 /* asked for no ring format */, &e->hdr);
+			     e->shared_len, e->own_len, s, known, &e->hdr);
 	if (ret) {
 		kt_end_unmap(e);
 		return ret;
@@ -381,6 +390,8 @@ static inline int kt_end_map(struct kt_end *e, int fd)
 		       e->hdr.ring[1 - s].size,
 		       (struct kipc_prod *)(e->shared + e->hdr.ring[1 - s].prod_off),
 		       &idx->cons);
+	kipc_ring_set_format(&e->tx, e->hdr.features);
+	kipc_ring_set_format(&e->rx, e->hdr.features);
 	return 0;
 }
 

@@ -7,9 +7,12 @@
  * would. The data area is exactly its size on the heap, so ASan sees any
  * access outside it; the checks below are kipc_ring.h's promises.
  *
- * Input: size selector (1 byte), start index (4), a flag byte and, if it
- * is non-zero, the ring's initial bytes; then one op byte after another,
- * each followed by its operands (fuzz_ring.c's switch).
+ * Input: size selector (1 byte: bits 0-2 the size, bit 3 the format
+ * KIPC_F_RING_SEQ), start index (4), a flag byte and, if it is non-zero,
+ * the ring's initial bytes; then one op byte after another, each followed
+ * by its operands (fuzz_ring.c's switch). OP_FORGE writes a whole header
+ * word that SEQ's reader would take for a record near its position, the
+ * bytes a hostile producer would write.
  */
 #include <stdlib.h>
 
@@ -18,7 +21,8 @@
 
 enum {
 	OP_HEAD, OP_TAIL, OP_NEED_WAITING, OP_POKE, OP_PEEK, OP_RELEASE,
-	OP_CONS_WAIT, OP_RESERVE, OP_PUBLISH, OP_PROD_WAIT, OP_RESUME, OP_NR
+	OP_CONS_WAIT, OP_RESERVE, OP_PUBLISH, OP_PROD_WAIT, OP_RESUME,
+	OP_FORGE, OP_NR
 };
 
 static void check_payload(const struct kipc_ring *r, const void *p,
@@ -33,11 +37,18 @@ static void check_payload(const struct kipc_ring *r, const void *p,
 
 static void consume_one(struct kipc_ring *cons, struct fuzz_in *in)
 {
+	/* SEQ reads an 8-byte header word at pos: never at a misaligned
+	 * one, which could end past the data area (ASan does not see an
+	 * atomic load that straddles the end).
+	 */
+	bool misaligned = cons->seq && cons->pos % KIPC_REC_ALIGN;
 	const void *p;
 	uint32_t len, i, sum = 0;
 	int ret;
 
 	ret = kipc_ring_peek(cons, &p, &len);
+	if (misaligned)
+		FUZZ_CHECK(ret == -EBADMSG);
 	if (cons->broken) {
 		FUZZ_CHECK(ret == -EBADMSG);
 		return;
@@ -80,11 +91,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kipc_ring prod, cons;
 	struct kipc_prod *pl;
 	struct kipc_cons *cl;
-	uint32_t ring_size, start, off;
+	uint32_t ring_size, start, off, sel, at;
 	uint8_t *area;
 	int steps = 0;
 
-	ring_size = 64U << (fuzz_take(&in, 1) % 8);	/* 64 .. 8192 */
+	sel = (uint32_t)fuzz_take(&in, 1);
+	ring_size = 64U << (sel % 8);	/* 64 .. 8192 */
 	/* Our own index is trusted (kipc_ring_resume_prod): aligned. */
 	start = (uint32_t)fuzz_take(&in, 4) & ~(KIPC_REC_ALIGN - 1);
 	area = malloc(ring_size);
@@ -96,6 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pl->head = cl->tail = start;
 	kipc_ring_init(&prod, area, ring_size, pl, cl);
 	kipc_ring_init(&cons, area, ring_size, pl, cl);
+	kipc_ring_set_format(&prod, sel & 8 ? KIPC_F_RING_SEQ : 0);
+	kipc_ring_set_format(&cons, sel & 8 ? KIPC_F_RING_SEQ : 0);
 	kipc_ring_resume_prod(&prod);
 	kipc_ring_resume_cons(&cons);
 
@@ -142,6 +156,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case OP_RESUME:	/* the consumer rejoins from its tail (dev) */
 			kipc_ring_resume_cons(&cons);
+			break;
+		case OP_FORGE:	/* len, then a slot ahead of the consumer */
+			off = (uint32_t)fuzz_take(&in, 4);
+			/* aligned: cons.pos may not be (OP_TAIL, OP_RESUME) */
+			at = (cons.pos + 8 * (uint32_t)(fuzz_take(&in, 1) % 16)) &
+			     ~(KIPC_REC_ALIGN - 1);
+			__atomic_store_n((uint64_t *)(void *)(area +
+					 (at & (ring_size - 1))),
+					 kipc_rec_word(off, KIPC_REC_SEQ(at)),
+					 __ATOMIC_RELEASE);
 			break;
 		}
 	}

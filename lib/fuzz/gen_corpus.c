@@ -47,7 +47,8 @@ static void emit(const char *dir, const char *name, const struct seed *s)
 
 /* ---- ring: op numbers as in fuzz_ring.c ---- */
 enum { R_HEAD, R_TAIL, R_NEED, R_POKE, R_PEEK, R_RELEASE, R_CWAIT,
-       R_RESERVE, R_PUBLISH, R_PWAIT, R_RESUME };
+       R_RESERVE, R_PUBLISH, R_PWAIT, R_RESUME, R_FORGE };
+#define R_SEQ	8	/* size selector bit: KIPC_F_RING_SEQ */
 
 static void ring_seeds(const char *d)
 {
@@ -112,6 +113,56 @@ static void ring_seeds(const char *d)
 	put(&s, R_TAIL, 1); put(&s, 0xdeadbeef, 4);
 	put(&s, R_RESERVE, 1); put(&s, 8, 2); put(&s, 0xffff, 2);
 	emit(d, "poke", &s);
+
+	/* SEQ: batches of three (one publish), trimmed, across 2^32 */
+	memset(&s, 0, sizeof(s));
+	put(&s, 2 | R_SEQ, 1); put(&s, 0xffffff00, 4); put(&s, 0, 1);
+	for (i = 0; i < 8; i++) {
+		put(&s, R_RESERVE, 1); put(&s, 50, 2); put(&s, 12, 2);
+		put(&s, R_RESERVE, 1); put(&s, 8, 2); put(&s, 0xffff, 2);
+		put(&s, R_RESERVE, 1); put(&s, 30, 2); put(&s, 0xffff, 2);
+		put(&s, R_PEEK, 1); put(&s, 1, 1);	/* nothing yet */
+		put(&s, R_PUBLISH, 1);
+		put(&s, R_PEEK, 1); put(&s, 1, 1);
+		put(&s, R_PEEK, 1); put(&s, 1, 1);
+		put(&s, R_PEEK, 1); put(&s, 1, 1);
+		put(&s, R_RELEASE, 1);
+		put(&s, R_CWAIT, 1);
+	}
+	emit(d, "seq-batch-wrap", &s);
+
+	/* SEQ: forged headers: too long, a bad pad, a record past the
+	 * room, one that passes; then the producer goes on
+	 */
+	memset(&s, 0, sizeof(s));
+	put(&s, 1 | R_SEQ, 1); put(&s, 0, 4); put(&s, 0, 1);
+	put(&s, R_FORGE, 1); put(&s, 0x7fffffff, 4); put(&s, 0, 1);
+	put(&s, R_PEEK, 1); put(&s, 1, 1);
+	put(&s, R_FORGE, 1); put(&s, 0x80000001, 4); put(&s, 0, 1);
+	put(&s, R_PEEK, 1); put(&s, 1, 1);
+	emit(d, "seq-forge-bad", &s);
+	memset(&s, 0, sizeof(s));
+	put(&s, 1 | R_SEQ, 1); put(&s, 0, 4); put(&s, 0, 1);
+	put(&s, R_FORGE, 1); put(&s, 40, 4); put(&s, 0, 1);
+	put(&s, R_PEEK, 1); put(&s, 1, 1);
+	put(&s, R_FORGE, 1); put(&s, 16, 4); put(&s, 6, 1);
+	put(&s, R_PEEK, 1); put(&s, 1, 1);
+	put(&s, R_RESERVE, 1); put(&s, 20, 2); put(&s, 0xffff, 2);
+	put(&s, R_PUBLISH, 1);
+	put(&s, R_PEEK, 1); put(&s, 1, 1);
+	put(&s, R_RELEASE, 1);
+	emit(d, "seq-forge", &s);
+
+	/* SEQ: the consumer adopts a tail that is not 8-aligned, 4 bytes
+	 * before the end (an 8-byte header read there would overrun)
+	 */
+	memset(&s, 0, sizeof(s));
+	put(&s, 0 | R_SEQ, 1); put(&s, 0, 4); put(&s, 0, 1);
+	put(&s, R_TAIL, 1); put(&s, 60, 4);
+	put(&s, R_RESUME, 1);
+	put(&s, R_PEEK, 1); put(&s, 1, 1);
+	put(&s, R_CWAIT, 1);
+	emit(d, "seq-unaligned-tail", &s);
 }
 
 /* ---- hdr ---- */

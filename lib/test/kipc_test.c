@@ -1705,6 +1705,61 @@ static void t_wait_policies(void)
 	pingpong(3000, KIPC_WAIT_SLEEP, 0);
 }
 
+/* CPU time this thread has used, in ns. */
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* CPU time of one receive that waits @ms on an idle connection. */
+static int64_t idle_recv_cpu_ns(struct kipc_conn *c, int ms)
+{
+	int64_t t0 = now_ns(), cpu = thread_cpu_ns();
+	char buf[64];
+
+	CHECK_EQ(kipc_recv_timeout(c, buf, sizeof(buf), 0, ms), -ETIMEDOUT);
+	cpu = thread_cpu_ns() - cpu;
+	CHECK(now_ns() - t0 >= (int64_t)(ms - 5) * 1000000);
+	return cpu;
+}
+
+/*
+ * The default policy (KIPC_WAIT_SPIN_SLEEP) spins spin_ns, then sleeps:
+ * an idle receiver waiting 300 ms uses about spin_ns of CPU, nothing
+ * after it. A correctness check with a generous bound (30 ms, 1500 times
+ * the default 20 us spin), not a timing: a waiter that kept spinning
+ * would use up to 300 ms. The control, KIPC_WAIT_SPIN on a ring
+ * transport, shows that the measure sees a spinning waiter (with a
+ * bound low enough for a thread that gets little of a loaded machine).
+ */
+static void t_idle_cpu(void)
+{
+	struct pair p;
+	int64_t cpu;
+
+	pair_open(&p, NULL, NULL);
+	cpu = idle_recv_cpu_ns(p.s, 300);
+	printf("# idle 300 ms, default policy: %lld us CPU\n",
+	       (long long)(cpu / 1000));
+	CHECK(cpu < 30000000);
+	CHECK_OK(kipc_set_wait(p.s, KIPC_WAIT_SPIN_SLEEP, 2000000));
+	cpu = idle_recv_cpu_ns(p.s, 300);
+	printf("# idle 300 ms, spin_ns 2 ms: %lld us CPU\n",
+	       (long long)(cpu / 1000));
+	CHECK(cpu < 32000000);
+	if (ring_transport(p.c)) {
+		CHECK_OK(kipc_set_wait(p.s, KIPC_WAIT_SPIN, 0));
+		cpu = idle_recv_cpu_ns(p.s, 100);
+		printf("# idle 100 ms, KIPC_WAIT_SPIN: %lld us CPU\n",
+		       (long long)(cpu / 1000));
+		CHECK(cpu >= 2000000);	/* 2 %: a loaded machine */
+	}
+	pair_close(&p);
+}
+
 /* One sending and one receiving thread on each end, no lock. */
 struct dir_arg {
 	struct kipc_conn *c;
@@ -3480,7 +3535,7 @@ static void format_client(void *a)
 	fd = raw_connect(a, &offer);
 	CHECK_EQ(offer.features, KIPC_LIB_FORMATS);
 	raw_setup_init(&w);
-	w.features = 1ULL << 32;
+	w.features = KIPC_F_RING_SEQ << 1;	/* no such format yet */
 	fds[0] = raw_memfd(&offer, KIPC_SIDE_CLIENT, SHM_SEALS_ALL, 0);
 	fds[1] = view[0];
 	fds[2] = view[1];
@@ -3508,6 +3563,245 @@ static void t_handshake_formats(void)
 	CHECK_EQ(reap(child, T_MS), 0);
 	kipc_listener_close(l);
 }
+
+/* ------------------------------------------------------------------ */
+/* The ring format KIPC_F_RING_SEQ and its negotiation (issue 9, §2)    */
+
+/* Which format a connection's rings use: 1 SEQ, 0 the 1.0 one. */
+static int ring_seq(struct kipc_conn *c)
+{
+	int tx = kipc__test_ring(c, 1)->seq, rx = kipc__test_ring(c, 0)->seq;
+
+	CHECK_EQ(tx, rx);
+	return tx;
+}
+
+static uint8_t fmt_msg[512];
+
+/*
+ * Messages from @tx to @rx through every path, for as many laps of a
+ * small ring as padding records need: send/recv, a KIPC_MORE batch,
+ * reserve/commit (trimmed, cancelled), peek/release. @echo: @rx is a peer
+ * process that sends each message back, and we (@tx) read the echoes.
+ */
+static void format_traffic(struct kipc_conn *tx, struct kipc_conn *rx,
+			   bool echo)
+{
+	struct kipc_conn *in = echo ? tx : rx;
+	const void *q;
+	void *w;
+	int i;
+
+	for (i = 0; i < (int)sizeof(fmt_msg); i++)
+		fmt_msg[i] = (uint8_t)(i * 7 + 1);
+	for (i = 1; i <= 300; i++) {
+		CHECK_EQ(kipc_send_timeout(tx, fmt_msg, (size_t)i, KIPC_MORE,
+					   T_MS), i);
+		CHECK_EQ(kipc_send_timeout(tx, fmt_msg + 1, 56, 0, T_MS), 56);
+		recv_is(in, fmt_msg, (size_t)i);
+		recv_is(in, fmt_msg + 1, 56);
+	}
+	CHECK_OK(kipc_reserve_timeout(tx, 64, &w, 0, T_MS));
+	memcpy(w, fmt_msg, 64);
+	CHECK_OK(kipc_commit(tx, 9, KIPC_MORE));	/* trimmed */
+	CHECK_OK(kipc_reserve_timeout(tx, 64, &w, 0, T_MS));
+	CHECK_OK(kipc_commit(tx, 0, 0));		/* cancelled */
+	CHECK_OK(kipc_reserve_timeout(tx, 24, &w, 0, T_MS));
+	memcpy(w, fmt_msg + 3, 24);
+	CHECK_OK(kipc_commit(tx, 24, 0));
+	CHECK_EQ(kipc_peek_timeout(in, &q, 0, T_MS), 9);
+	CHECK(!memcmp(q, fmt_msg, 9));
+	CHECK_OK(kipc_release(in));
+	CHECK_EQ(kipc_peek_timeout(in, &q, 0, T_MS), 24);
+	CHECK(!memcmp(q, fmt_msg + 3, 24));
+	CHECK_OK(kipc_release(in));
+	CHECK_EQ(kipc_recv(in, fmt_msg, sizeof(fmt_msg), KIPC_NONBLOCK),
+		 -EAGAIN);
+}
+
+/* A new library on both ends uses SEQ on every ring transport. */
+static void t_ring_format(void)
+{
+	struct kipc_opts o;
+	struct pair p;
+
+	opts_init(&o);
+	o.ring_bytes = 4096;	/* laps, so padding records too */
+	pair_open(&p, &o, &o);
+	if (!ring_transport(p.c)) {
+		pair_close(&p);
+		skip("uds has no ring");
+	}
+	CHECK_EQ(ring_seq(p.c), 1);
+	CHECK_EQ(ring_seq(p.s), 1);
+	format_traffic(p.c, p.s, false);
+	format_traffic(p.s, p.c, false);
+	pair_close(&p);
+}
+
+/*
+ * An older library on one end, played by a child with kipc__test_formats
+ * = 0 (it neither asks for nor reads SEQ, as the 1.0 library): the two
+ * agree on the 1.0 format whichever end is the old one, on dev (the
+ * driver intersects the requests) and on shm (OFFER and SETUP). The old
+ * end echoes; the new end drives every data call.
+ */
+struct old_peer {
+	char name[64];
+	int old_is_server;
+};
+
+static void old_peer_child(void *a)
+{
+	struct old_peer *op = a;
+	struct kipc_listener *l = NULL;
+	struct kipc_conn *c;
+	struct kipc_opts o;
+	static uint8_t buf[4096];
+	ssize_t n;
+
+	kipc__test_formats = 0;
+	opts_init(&o);
+	o.ring_bytes = 4096;
+	o.timeout_ms = T_MS;
+	if (op->old_is_server) {
+		CHECK_OK(kipc_listen(op->name, &o, &l));
+		c = accept_one(l, T_MS);
+	} else {
+		c = connect_retry(op->name, &o, T_MS);
+	}
+	if (kipc_transport(c) != KIPC_TRANSPORT_UDS)
+		CHECK_EQ(ring_seq(c), 0);
+	while ((n = kipc_recv_timeout(c, buf, sizeof(buf), 0, T_MS)) > 0)
+		send_ok(c, buf, (size_t)n);
+	CHECK_EQ(n, 0);
+	kipc_close(c);
+	if (l)
+		kipc_listener_close(l);
+}
+
+static void old_peer_run(int old_is_server)
+{
+	struct kipc_listener *l = NULL;
+	struct old_peer op = { .old_is_server = old_is_server };
+	struct kipc_conn *c;
+	struct kipc_opts o;
+	pid_t child;
+
+	snprintf(op.name, sizeof(op.name), "%s", new_name());
+	opts_init(&o);
+	o.ring_bytes = 4096;
+	o.timeout_ms = T_MS;
+	if (!old_is_server)
+		CHECK_OK(kipc_listen(op.name, &o, &l));
+	child = spawn(old_peer_child, &op);
+	if (old_is_server)
+		c = connect_retry(op.name, &o, T_MS);
+	else
+		c = accept_one(l, T_MS);
+	if (kipc_transport(c) != KIPC_TRANSPORT_UDS)
+		CHECK_EQ(ring_seq(c), 0);
+	format_traffic(c, c, true);
+	kipc_close(c);
+	CHECK_EQ(reap(child, T_MS), 0);
+	if (l)
+		kipc_listener_close(l);
+}
+
+static void t_format_old_client(void)
+{
+	old_peer_run(0);
+}
+
+static void t_format_old_server(void)
+{
+	old_peer_run(1);
+}
+
+/* A new library on a driver without KIPC_F_RING_SEQ (feature_mask): the
+ * 1.0 format, and everything works.
+ */
+static void old_driver_format_child(void *a)
+{
+	struct kipc_opts o;
+	struct pair p;
+
+	(void)a;
+	opts_init(&o);
+	o.transport = KIPC_TRANSPORT_DEV;
+	o.ring_bytes = 4096;
+	pair_open(&p, &o, &o);
+	CHECK_EQ(ring_seq(p.c), 0);
+	CHECK_EQ(ring_seq(p.s), 0);
+	format_traffic(p.c, p.s, false);
+	format_traffic(p.s, p.c, false);
+	pair_close(&p);
+}
+
+static void t_format_old_driver(void)
+{
+	with_feature_hidden(KIPC_F_RING_SEQ, old_driver_format_child);
+}
+
+
+/*
+ * SEQ on the bare ring: stale bytes of an earlier lap's payload that look
+ * exactly like the next record's header are not a record, because the
+ * producer marks the slot after each record before publishing it.
+ */
+static void t_seq_stale_payload(void)
+{
+	static struct kipc_index_page idx;
+	struct kipc_ring tx, rx;
+	uint8_t *data = aligned_alloc(64, 4096);
+	union {
+		struct kipc_rec rec;
+		uint8_t b[8];
+	} forged = { .rec = { .len = 5, .pos = KIPC_REC_SEQ(4096 + 16) } };
+	const uint32_t lens[] = { 200, 1936, 1936 };
+	const void *q;
+	uint32_t len;
+	void *w;
+	int i;
+
+	CHECK(data);
+	memset(data, 0, 4096);
+	kipc_ring_init(&tx, data, 4096, &idx.prod, &idx.cons);
+	kipc_ring_init(&rx, data, 4096, &idx.prod, &idx.cons);
+	kipc_ring_set_format(&tx, KIPC_F_RING_SEQ);
+	kipc_ring_set_format(&rx, KIPC_F_RING_SEQ);
+	CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EAGAIN);	/* zeroes */
+	/* Lap 0: ring offset 16 (in the first payload) holds the header
+	 * that position 4096 + 16 will have; records end at 4096.
+	 */
+	for (i = 0; i < 3; i++) {
+		CHECK_OK(kipc_ring_reserve(&tx, lens[i], &w));
+		memset(w, 0xa5, lens[i]);
+		if (!i)
+			memcpy((uint8_t *)w + 8, forged.b, 8);
+		kipc_ring_commit(&tx);
+		CHECK(kipc_ring_publish(&tx));
+		CHECK_OK(kipc_ring_peek(&rx, &q, &len));
+		CHECK_EQ(len, lens[i]);
+		kipc_ring_consume(&rx);
+		kipc_ring_release(&rx);
+	}
+	CHECK_EQ(tx.pos, 4096u);
+	/* Lap 1: an 8-byte record at 4096; the next slot is offset 16. */
+	CHECK_OK(kipc_ring_reserve(&tx, 8, &w));
+	memset(w, 0x5a, 8);
+	kipc_ring_commit(&tx);
+	CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EAGAIN);	/* unpublished */
+	CHECK(kipc_ring_publish(&tx));
+	CHECK_OK(kipc_ring_peek(&rx, &q, &len));
+	CHECK_EQ(len, 8u);
+	kipc_ring_consume(&rx);
+	CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EAGAIN);	/* the mark */
+	CHECK_EQ(kipc_ring_cons_refresh(&rx), 0);
+	CHECK(!rx.broken);
+	free(data);
+}
+
 #endif /* KIPC_TEST_API_ONLY */
 
 static const struct test tests[] = {
@@ -3545,6 +3839,7 @@ static const struct test tests[] = {
 	{ "tail_release", t_tail_release, 30 },
 	{ "spin_tail_release", t_spin_tail_release, 30 },
 	{ "wait_policies", t_wait_policies, 60 },
+	{ "idle_cpu", t_idle_cpu, 30 },
 	{ "threads", t_threads, 120 },
 	{ "close_more", t_close_more, 30 },
 	{ "fork_close", t_fork_close, 30 },
@@ -3566,6 +3861,11 @@ static const struct test tests[] = {
 	{ "shm_pages_readonly", t_shm_pages_readonly, 30 },
 	{ "peer_pages_fault", t_peer_pages_fault, 30 },
 	{ "shm_hostile_server", t_shm_hostile_server, 30 },
+	{ "ring_format", t_ring_format, 30 },
+	{ "format_old_client", t_format_old_client, 30 },
+	{ "format_old_server", t_format_old_server, 30 },
+	{ "format_old_driver", t_format_old_driver, 30 },
+	{ "seq_stale_payload", t_seq_stale_payload, 30 },
 #endif
 	{ "stream_random", t_stream_random, 600 },
 	{ "stream_big", t_stream_big, 300 },

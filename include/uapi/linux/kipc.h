@@ -61,7 +61,7 @@
  * listener accepted it at LISTEN and the driver has it, so an old library,
  * which asks for none, always gets the 1.0 format. The bits in use are in
  * CONN_INFO's and the shared header's @features; a reader must not touch
- * a ring whose header has a bit it does not know. None is defined yet.
+ * a ring whose header has a bit it does not know.
  */
 #define KIPC_F_EVENTFD		(1ULL << 0)	/* KIPC_IOC_SET_EVENTFD */
 #define KIPC_F_URING_CMD	(1ULL << 1)	/* IORING_OP_URING_CMD kick */
@@ -72,6 +72,9 @@
 						 */
 #define KIPC_F_RING_CAP		(1ULL << 5)	/* CONNECT's @max_ring_bytes */
 #define KIPC_F_RING_FORMATS	0xffffffff00000000ULL
+#define KIPC_F_RING_SEQ		(1ULL << 32)	/* records published by their
+						 * own header ("Records")
+						 */
 
 /*
  * KIPC_IOC_VERSION - any kipc fd. Reports the ABI and the module's limits.
@@ -378,6 +381,24 @@ static inline void kipc_layout_init(struct kipc_shared_hdr *h,
  * can tell a record from stale bytes of an earlier lap. The largest payload
  * of a ring of size S is KIPC_MSG_MAX(S) = S / 2 - 8, which always fits once
  * the ring is empty.
+ *
+ * KIPC_F_RING_SEQ changes how a record is published, not where it lies:
+ * the same struct kipc_rec, spans, padding and limits, but @pos holds
+ * KIPC_REC_SEQ(pos), and the producer stores the whole 8-byte header in
+ * one 64-bit store-release after its payload. The consumer spins on the
+ * header word of the next record (load-acquire) instead of on head, so a
+ * record of up to 56 bytes of payload that starts a cache line is one
+ * line each way. Stale bytes there (an earlier lap's payload) must never
+ * look like the next record, so before it publishes a record the producer
+ * stores a mark, a header { 0, p } for the slot's own position p, in the
+ * header slot that follows it (KIPC_REC_MARK bytes, counted in the room it
+ * needs: a record of span n needs n + 8 bytes free). The seq of p is ~p:
+ * never p and never 0 (p is 8-aligned), so neither a mark nor zeroed
+ * memory ever reads as a record, nor does any earlier lap's header or
+ * mark (~p - p is odd, a lap is even). head and msgs are still stored at
+ * each publication, after the headers: the driver's readiness
+ * (head - tail) is the same for both formats; only the consumer no
+ * longer reads head on its fast path.
  */
 struct kipc_rec {
 	__u32 len;			/* payload bytes | KIPC_REC_PAD */
@@ -391,6 +412,11 @@ struct kipc_rec {
 	((__u32)sizeof(struct kipc_rec) + \
 	 (((len) + KIPC_REC_ALIGN - 1) & ~(KIPC_REC_ALIGN - 1)))
 #define KIPC_MSG_MAX(ring_size)	((ring_size) / 2 - (__u32)sizeof(struct kipc_rec))
+#define KIPC_REC_SEQ(pos)	(~(__u32)(pos))	/* KIPC_F_RING_SEQ: @pos field */
+#define KIPC_REC_MARK		8U	/* KIPC_F_RING_SEQ: the slot marked ahead */
+/* The smallest room a producer can ever wait for, by format. */
+#define KIPC_REC_MIN_ROOM(features) \
+	(KIPC_REC_SPAN(0) + ((features) & KIPC_F_RING_SEQ ? KIPC_REC_MARK : 0))
 
 /*
  * Charging. Ring memory (header, index pages, both data areas) is allocated
