@@ -13,15 +13,15 @@
 KIPC=${KIPC:-kipc}
 lib=${KIPC_TEST_LIB:-/lib/kipc-test}
 [ -f "$lib/kipc-cases.sh" ] || lib=$(dirname "$0")/../check.d
+
+echo "TAP version 13"
+[ -c /dev/kipc ] || { echo "1..0 # SKIP no /dev/kipc"; exit 4; }
 work=$(mktemp -d /tmp/kipc-vm-test.XXXXXX) || exit 1
 prefix="vm$$"
 # shellcheck source=tools/check.d/tap.sh
 . "$lib/tap.sh"
 # shellcheck source=tools/check.d/kipc-cases.sh
 . "$lib/kipc-cases.sh"
-
-echo "TAP version 13"
-[ -c /dev/kipc ] || { echo "1..0 # SKIP no /dev/kipc"; exit 4; }
 
 make_files
 
