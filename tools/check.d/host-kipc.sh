@@ -7,6 +7,8 @@
 # and their exit statuses (kipc(1)), help, info, ls, `kipc bench --check`,
 # and the shape of `kipc bench --targets`' table, CSV, JSON and chart.
 # TAP on stdout, "N passed, M failed" last. Every wait is bounded.
+# The cases of every transport are tools/check.d/kipc-cases.sh's, which the
+# test VM runs on dev (tools/kipc/vm-test.sh).
 #
 # Environment: KIPC (default build/tools/kipc), KIPC_TEST_BENCH=0 skips the
 # bench check, KIPC_TEST_TRANSPORTS (default "shm uds").
@@ -23,14 +25,13 @@ mkdir -p "$work/tmp"
 export TMPDIR=$work/tmp	# whatever our processes put in "/tmp" lands here
 unset KIPC_TRANSPORT
 prefix="ht$$"		# listener names: unique to this run
-seq=0
-n=0 passed=0 failed=0 skipped=0
-declare -a bg=()	# background pids to reap at exit
+. tools/check.d/tap.sh
+. tools/check.d/kipc-cases.sh
 
 cleanup()
 {
 	local p t
-	for p in "${bg[@]}"; do
+	for p in $kc_bg; do
 		for t in $(pgrep -P "$p"); do
 			pkill -KILL -P "$t" 2> /dev/null
 		done
@@ -38,121 +39,6 @@ cleanup()
 	rm -rf "$work"
 }
 trap cleanup EXIT
-
-ok()
-{
-	n=$((n + 1)) passed=$((passed + 1))
-	echo "ok $n - $1"
-}
-
-# not_ok DESC [DIAGNOSTIC LINE]...
-not_ok()
-{
-	local line
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line; do
-		printf '%s\n' "$line" | sed 's/^/#   /'
-	done
-}
-
-skip()
-{
-	n=$((n + 1)) skipped=$((skipped + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
-
-newname()
-{
-	seq=$((seq + 1))
-	echo "$prefix.$seq"
-}
-
-# The pid of the kipc process in `( timeout ... kipc ...; exit )` ($1), to
-# kill it alone. (The subshell keeps bash from announcing the kill.)
-kipc_in()
-{
-	local i t c
-	for i in $(seq 50); do
-		for t in $(pgrep -P "$1"); do
-			c=$(pgrep -P "$t" | head -n 1)
-			[ -n "$c" ] && { echo "$c"; return 0; }
-		done
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_for SECS CMD...: poll CMD every 0.1 s for at most SECS.
-wait_for()
-{
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@" 2> /dev/null; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.1
-	done
-}
-
-# The kipc socket of NAME shows in /proc/net/unix (listener or connection).
-sock_count()
-{
-	grep -c "@kipc\.$1\$" /proc/net/unix
-}
-has_listener()
-{
-	[ "$(sock_count "$1")" -ge 1 ]
-}
-has_conn()
-{
-	[ "$(sock_count "$1")" -ge 2 ]
-}
-size_is()
-{
-	[ "$(stat -c %s "$1")" -eq "$2" ]
-}
-
-# roundtrip DESC FILE [RECV-ARGS...] -- [SEND-ARGS...]
-# Both sides bounded by timeout; passes when both exit 0 and cmp agrees.
-roundtrip()
-{
-	local desc=$1 file=$2 name rpid src rrc want
-	local -a rargs=() sargs=()
-	shift 2
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do rargs+=("$1"); shift; done
-	[ $# -gt 0 ] && shift
-	sargs=("$@")
-	name=$(newname)
-	timeout -k 2 60 "$KIPC" recv "$name" -v "${rargs[@]}" > "$work/out" 2> "$work/recv.err" &
-	rpid=$!
-	timeout -k 2 60 "$KIPC" send "$name" -v "${sargs[@]}" < "$file" 2> "$work/send.err"
-	src=$?
-	wait "$rpid"
-	rrc=$?
-	want=${RT_TRANSPORT:-}
-	if [ "$src" -eq 0 ] && [ "$rrc" -eq 0 ] && cmp -s "$file" "$work/out" &&
-	   { [ -z "$want" ] || { grep -q "over $want" "$work/send.err" &&
-				 grep -q "over $want" "$work/recv.err"; }; }; then
-		ok "$desc"
-	else
-		not_ok "$desc" "send exit $src: $(cat "$work/send.err")" \
-			"recv exit $rrc: $(cat "$work/recv.err")" \
-			"cmp: $(cmp "$file" "$work/out" 2>&1 || true)" \
-			"wanted transport: ${want:-any}"
-	fi
-}
-
-# expect_fail DESC STATUS REGEX STDERR-FILE ACTUAL-STATUS
-expect_fail()
-{
-	if [ "$5" -eq "$2" ] && grep -qE "$3" "$4" && [ "$(wc -l < "$4")" -eq 1 ]; then
-		ok "$1"
-	else
-		not_ok "$1" "wanted exit $2 and one line matching /$3/" \
-			"got exit $5: $(cat "$4")"
-	fi
-}
 
 snapshot()
 {
@@ -164,32 +50,13 @@ echo "TAP version 13"
 echo "# kipc: $KIPC"
 
 # ---------------------------------------------------------------- files
-head -c 0 /dev/zero > "$work/empty"
-printf 'x' > "$work/one"
-head -c 65537 /dev/urandom > "$work/65537"
-head -c $((5 << 20)) /dev/urandom > "$work/5m"
-# all 256 byte values, repeated, in an odd size: no text assumptions
-for i in $(seq 0 255); do printf "\\$(printf %03o "$i")"; done > "$work/bytes"
-for i in $(seq 12); do cat "$work/bytes"; done > "$work/bytes2"
-head -c 299999 /dev/urandom | cat "$work/bytes2" - > "$work/big-odd"
-files="empty one 65537 5m"
+make_files
 
 # ------------------------------------------------------- round trips
 for t in $transports; do
-	for f in $files; do
-		RT_TRANSPORT=$t roundtrip "$t (-t): $f bytes round trip" "$work/$f" -t "$t" -- -t "$t"
-	done
-	RT_TRANSPORT=$t roundtrip "$t (-t): 4 KiB ring, 1000-byte messages, $(stat -c %s "$work/big-odd") bytes" \
-		"$work/big-odd" -t "$t" -r 4096 -- -t "$t" -s 1000
-	RT_TRANSPORT=$t roundtrip "$t (-t): -s larger than the ring carries is lowered" \
-		"$work/65537" -t "$t" -r 8192 -- -t "$t" -s 1m
-	export KIPC_TRANSPORT=$t
-	for f in $files; do
-		RT_TRANSPORT=$t roundtrip "$t (KIPC_TRANSPORT): $f bytes round trip" "$work/$f" --
-	done
-	unset KIPC_TRANSPORT
+	sc_roundtrips "$t"
 done
-name=$(newname)
+newname
 timeout -k 2 30 "$KIPC" recv "$name" > "$work/out" 2> "$work/recv.err" &
 rpid=$!
 timeout -k 2 30 "$KIPC" send "$name" "$work/5m" < /dev/null 2> "$work/send.err"
@@ -202,10 +69,10 @@ else
 	not_ok "auto: send NAME FILE reads FILE" "send $src: $(cat "$work/send.err")" \
 		"recv $rrc: $(cat "$work/recv.err")"
 fi
-roundtrip "auto: 5 MiB round trip, default transport" "$work/5m" --
-roundtrip "send --raw to recv --raw" "$work/65537" --raw -- --raw
-roundtrip "plain send to recv --raw (no hang, confirmed)" "$work/65537" --raw --
-name=$(newname)
+roundtrip "auto: 5 MiB round trip, default transport" any "$work/5m" --
+roundtrip "send --raw to recv --raw" any "$work/65537" --raw -- --raw
+roundtrip "plain send to recv --raw (no hang, confirmed)" any "$work/65537" --raw --
+newname
 timeout -k 2 20 "$KIPC" recv "$name" > "$work/out" 2> "$work/err" &
 rpid=$!
 timeout -k 2 20 "$KIPC" send "$name" --raw < "$work/65537" 2> "$work/send.err"
@@ -221,28 +88,12 @@ fi
 
 if [ -x "$top/build/tools/kipc-static" ]; then
 	KIPC=$top/build/tools/kipc-static roundtrip "kipc-static (the VM's build): 5 MiB round trip" \
-		"$work/5m" --
+		any "$work/5m" --
 fi
 
 # --------------------------------------------------------------- --keep
 for t in $transports; do
-	name=$(newname)
-	timeout -k 2 60 "$KIPC" recv "$name" -t "$t" --keep -n 2 > "$work/out" 2> "$work/recv.err" &
-	rpid=$!
-	timeout -k 2 30 "$KIPC" send "$name" -t "$t" < "$work/65537" 2> "$work/send1.err"
-	s1=$?
-	timeout -k 2 30 "$KIPC" send "$name" -t "$t" < "$work/5m" 2> "$work/send2.err"
-	s2=$?
-	wait "$rpid"
-	rrc=$?
-	cat "$work/65537" "$work/5m" > "$work/both"
-	if [ $s1 -eq 0 ] && [ $s2 -eq 0 ] && [ $rrc -eq 0 ] && cmp -s "$work/both" "$work/out"; then
-		ok "$t: recv --keep -n 2 serves two senders in turn"
-	else
-		not_ok "$t: recv --keep -n 2 serves two senders in turn" \
-			"send1 $s1: $(cat "$work/send1.err")" "send2 $s2: $(cat "$work/send2.err")" \
-			"recv $rrc: $(cat "$work/recv.err")"
-	fi
+	sc_keep "$t"
 done
 
 # ------------------------------------------------------------- progress
@@ -260,12 +111,12 @@ if command -v script > /dev/null; then
 	{
 		tr '\r' '\n' < "$1" | grep -E '(sent|received), [0-9.]+ [KMGT]?i?B/s' || true
 	}
-	name=$(newname)
+	newname
 	# The reader starts a second late, so the sender waits on a full ring
 	# and its line must be rewritten at least once before the end.
 	( timeout -k 2 60 "$KIPC" recv "$name" | { sleep 1; cat > "$work/out"; } ) &
 	rpid=$!
-	wait_for 10 has_listener "$name"
+	wait_for 10 has_listener_sock "$name"
 	t0=$(date +%s.%N)
 	in_pty "$work/pty.log" "'$KIPC' send '$name' '$work/5m'"
 	src=$?
@@ -284,10 +135,10 @@ if command -v script > /dev/null; then
 			"exit $src, $count updates (at most $most)" "$(tr '\r' '\n' < "$work/pty.log" | tail -n 8)"
 	fi
 
-	name=$(newname)
+	newname
 	( in_pty "$work/pty.log" "'$KIPC' recv '$name' > '$work/out'"; exit $? ) &
 	rpid=$!
-	wait_for 10 has_listener "$name"
+	wait_for 10 has_listener_sock "$name"
 	timeout -k 2 60 "$KIPC" send "$name" "$work/5m" 2> "$work/send.err"
 	src=$?
 	wait "$rpid"
@@ -303,10 +154,10 @@ if command -v script > /dev/null; then
 			"$(tr '\r' '\n' < "$work/pty.log" | tail -n 8)"
 	fi
 
-	name=$(newname)
+	newname
 	( in_pty "$work/pty.log" "'$KIPC' recv -q '$name' > '$work/out'"; exit $? ) &
 	rpid=$!
-	wait_for 10 has_listener "$name"
+	wait_for 10 has_listener_sock "$name"
 	in_pty "$work/pty2.log" "'$KIPC' send --quiet '$name' '$work/5m'"
 	src=$?
 	wait "$rpid"
@@ -320,7 +171,7 @@ if command -v script > /dev/null; then
 			"recv exit $rrc: $(tr '\r' '\n' < "$work/pty.log" | tail -n 4)"
 	fi
 
-	name=$(newname)
+	newname
 	timeout -k 2 60 "$KIPC" recv "$name" > "$work/out" 2> "$work/recv.err" &
 	rpid=$!
 	timeout -k 2 60 "$KIPC" send "$name" "$work/5m" 2> "$work/send.err"
@@ -342,11 +193,8 @@ else
 fi
 
 # --------------------------------------------------------------- errors
-timeout -k 2 10 "$KIPC" send "$(newname)" -w 0.3 < /dev/null 2> "$work/err"
-expect_fail "send to a missing name: status 3, 'no such name'" 3 "no such name" "$work/err" $?
-
 # --wait lets the sender start first
-name=$(newname)
+newname
 timeout -k 2 20 "$KIPC" send "$name" -w 10 < "$work/65537" 2> "$work/send.err" &
 spid=$!
 sleep 0.5	# the point of this test: the sender is already waiting
@@ -362,76 +210,14 @@ else
 fi
 
 for t in $transports; do
-	# receiver killed mid-stream: its stdout is a FIFO nobody reads, so it
-	# blocks with the sender's ring full, and is then killed
-	name=$(newname)
-	rm -f "$work/fifo"
-	mkfifo "$work/fifo"
-	exec 7<> "$work/fifo"
-	( timeout -k 2 30 "$KIPC" recv "$name" -t "$t" > "$work/fifo" 2> "$work/recv.err" 7>&-
-	  exit $? ) 2> /dev/null &
-	rpid=$!
-	bg+=("$rpid")
-	head -c $((256 << 20)) /dev/zero | timeout -k 2 30 "$KIPC" send "$name" -t "$t" 2> "$work/err" 7>&- &
-	spid=$!
-	if wait_for 10 has_conn "$name" && rk=$(kipc_in "$rpid"); then
-		sleep 0.2	# let the ring fill: the sender is blocked, not finished
-		kill -KILL "$rk"
-		wait "$spid"
-		expect_fail "$t: receiver killed mid-stream: sender status 5, 'receiver went away' with bytes sent" \
-			5 "receiver went away .*[0-9]+ bytes" "$work/err" $?
-	else
-		kill -KILL "$spid" 2> /dev/null
-		not_ok "$t: receiver killed mid-stream" "the connection never showed in /proc/net/unix"
-	fi
-	wait "$rpid" 2> /dev/null
-	exec 7>&-
-
-	# sender killed mid-stream: it has sent 100000 bytes and waits for more
-	name=$(newname)
-	rm -f "$work/fifo"
-	mkfifo "$work/fifo"
-	exec 8<> "$work/fifo"
-	head -c 100000 /dev/urandom > "$work/part"
-	timeout -k 2 30 "$KIPC" recv "$name" -t "$t" > "$work/out" 2> "$work/err" 8>&- &
-	rpid=$!
-	( timeout -k 2 30 "$KIPC" send "$name" -t "$t" < "$work/fifo" 2> "$work/send.err" 8>&-
-	  exit $? ) 2> /dev/null &
-	spid=$!
-	bg+=("$spid")
-	cat "$work/part" >&8
-	if wait_for 10 size_is "$work/out" 100000 && sk=$(kipc_in "$spid"); then
-		kill -KILL "$sk"
-		wait "$rpid"
-		expect_fail "$t: sender killed mid-stream: recv status 5, 'peer died' with 100000 bytes" \
-			5 "peer died mid-stream: 100000 bytes" "$work/err" $?
-		if cmp -s "$work/part" "$work/out"; then
-			ok "$t: what arrived before the sender died is intact"
-		else
-			not_ok "$t: what arrived before the sender died is intact"
-		fi
-	else
-		not_ok "$t: sender killed mid-stream" "recv output: $(stat -c %s "$work/out") bytes" \
-			"recv: $(cat "$work/err")" "send: $(cat "$work/send.err")"
-		kill -KILL "$rpid" 2> /dev/null
-	fi
-	wait "$spid" 2> /dev/null
-	exec 8>&-
-
-	# --exact with a message larger than the connection carries
-	name=$(newname)
-	timeout -k 2 20 "$KIPC" recv "$name" -t "$t" > /dev/null 2> "$work/recv.err" &
-	rpid=$!
-	timeout -k 2 20 "$KIPC" send "$name" -t "$t" --exact -s 1m < "$work/65537" 2> "$work/err"
-	expect_fail "$t: send --exact -s 1m: status 6, 'message too large'" 6 \
-		"message too large" "$work/err" $?
-	wait "$rpid"
-	expect_fail "$t: ... and recv says the sender gave up (status 5)" 5 \
-		"sender gave up" "$work/recv.err" $?
+	sc_missing_name "$t"
+	sc_peer_killed "$t"
+	sc_exact "$t"
+	sc_name_in_use "$t"
 done
 
 # stdout closed under recv: EPIPE reported, not a silent death by SIGPIPE
-name=$(newname)
+newname
 timeout -k 2 20 "$KIPC" send "$name" < "$work/5m" 2> "$work/err" &
 spid=$!
 ( timeout -k 2 20 "$KIPC" recv "$name" 2> "$work/recv.err"; echo $? > "$work/recv.rc" ) |
@@ -443,20 +229,10 @@ expect_fail "recv with stdout closed: status 9, 'writing standard output'" 9 \
 expect_fail "... and the sender says the receiver went away (status 5)" 5 \
 	"receiver went away" "$work/err" $src
 
-# name in use
-name=$(newname)
-timeout -k 2 20 "$KIPC" recv "$name" > /dev/null 2> "$work/recv.err" &
-rpid=$!
-wait_for 5 has_listener "$name"
-timeout -k 2 10 "$KIPC" recv "$name" > /dev/null 2> "$work/err"
-expect_fail "recv on a name in use: status 7, 'already in use'" 7 "already in use" "$work/err" $?
-timeout -k 2 10 "$KIPC" send "$name" < /dev/null 2> /dev/null
-wait "$rpid"
-
 # permission denied (needs another uid: root and setpriv)
 if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null; then
 	as_nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
-	name=$(newname)
+	newname
 	timeout -k 2 20 "$KIPC" recv "$name" -T 10 > "$work/out" 2> "$work/recv.err" &
 	rpid=$!
 	timeout -k 2 10 "${as_nobody[@]}" "$KIPC" send "$name" < "$work/one" 2> "$work/err"
@@ -464,7 +240,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null; then
 		"permission denied" "$work/err" $?
 	timeout -k 2 10 "$KIPC" send "$name" < "$work/one" 2> /dev/null
 	wait "$rpid"
-	name=$(newname)
+	newname
 	chmod 0755 "$work"
 	cp "$work/65537" "$work/tmp/pub" && chmod 0644 "$work/tmp/pub"
 	chmod 0755 "$work/tmp"
@@ -487,26 +263,29 @@ else
 fi
 
 if [ ! -e /dev/kipc ]; then
-	timeout -k 2 10 "$KIPC" send "$(newname)" -t dev -w 0 < /dev/null 2> "$work/err"
+	newname
+	timeout -k 2 10 "$KIPC" send "$name" -t dev -w 0 < /dev/null 2> "$work/err"
 	expect_fail "send -t dev without the driver: status 8" 8 "not available" "$work/err" $?
-	timeout -k 2 10 "$KIPC" recv "$(newname)" -t dev 2> "$work/err"
+	newname
+	timeout -k 2 10 "$KIPC" recv "$name" -t dev 2> "$work/err"
 	expect_fail "recv -t dev without the driver: status 8" 8 "not available" "$work/err" $?
 else
 	skip "-t dev without the driver" "/dev/kipc exists here"
 	skip "recv -t dev without the driver" "/dev/kipc exists here"
 fi
 
-name=$(newname)
+newname
 timeout -k 2 20 "$KIPC" recv "$name" -t uds -T 5 > /dev/null 2> /dev/null &
 rpid=$!
-wait_for 5 has_listener "$name"
+wait_for 5 has_listener_sock "$name"
 timeout -k 2 10 "$KIPC" send "$name" -t shm -w 0 < /dev/null 2> "$work/err"
 expect_fail "send -t shm to a recv -t uds: status 8, the listener does not offer it" 8 \
 	"does not offer it" "$work/err" $?
 timeout -k 2 10 "$KIPC" send "$name" -t uds < /dev/null 2> /dev/null
 wait "$rpid"
 
-timeout -k 2 10 "$KIPC" recv -T 0.3 "$(newname)" 2> "$work/err"
+newname
+timeout -k 2 10 "$KIPC" recv -T 0.3 "$name" 2> "$work/err"
 expect_fail "recv --timeout with no sender: status 10" 10 "no sender connected" "$work/err" $?
 timeout -k 2 10 "$KIPC" send 2> "$work/err.all"
 rc=$?
@@ -577,40 +356,7 @@ else
 	not_ok "kipc ls says whether the driver is loaded" "exit $rc" "$out"
 fi
 for t in $transports; do
-	name=$(newname)
-	rm -f "$work/fifo"
-	mkfifo "$work/fifo"
-	exec 8<> "$work/fifo"
-	timeout -k 2 30 "$KIPC" recv "$name" -t "$t" > /dev/null 2> "$work/recv.err" 8>&- &
-	rpid=$!
-	timeout -k 2 30 "$KIPC" send "$name" -t "$t" < "$work/fifo" 2> "$work/send.err" 8>&- &
-	spid=$!
-	echo hello >&8
-	if wait_for 10 has_conn "$name"; then
-		out=$(timeout -k 2 10 "$KIPC" ls 2>&1)
-		rpid_k=$(pgrep -P "$rpid" | head -n 1)
-		spid_k=$(pgrep -P "$spid" | head -n 1)
-		if grep -qE "^$name +$rpid_k\(kipc\) +[0-9]+/[0-9]+ +socket" <<< "$out" &&
-		   grep -qE "^$name +$rpid_k\(kipc\) +$spid_k\(kipc\) .*shm or uds" <<< "$out"; then
-			ok "$t: kipc ls shows the live listener and connection with both pids"
-		else
-			not_ok "$t: kipc ls shows the live listener and connection with both pids" \
-				"receiver pid $rpid_k, sender pid $spid_k" "$out"
-		fi
-	else
-		not_ok "$t: kipc ls during a live connection" "the connection never appeared"
-	fi
-	exec 8>&-	# the sender's input ends: the stream finishes cleanly
-	wait "$spid"
-	src=$?
-	wait "$rpid"
-	rrc=$?
-	if [ $src -eq 0 ] && [ $rrc -eq 0 ]; then
-		ok "$t: ... and the stream then ends cleanly"
-	else
-		not_ok "$t: ... and the stream then ends cleanly" "send $src: $(cat "$work/send.err")" \
-			"recv $rrc: $(cat "$work/recv.err")"
-	fi
+	sc_ls_live "$t"
 done
 
 # ----------------------------------------------------------------- bench
@@ -736,10 +482,4 @@ else
 		"new in /dev/shm or /tmp: $new" "in TMPDIR: $ours_tmp" "sockets: $ours_sock"
 fi
 
-echo "1..$n"
-if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ]
+tap_end
