@@ -16,7 +16,8 @@
 #
 # The reports' stacks come from a last command in the guest that prints
 # them from dmesg, prefixed "kcsan-dump: " (reports printed after it, at
-# rmmod, are in the rig's own KIPC-VM-DMESG-LOG block).
+# rmmod, are in the rig's own KIPC-VM-DMESG-LOG block), and KCSAN's own
+# counters ("kcsan-stats: "); it fails unless KCSAN is enabled.
 # Ends with the rig's "N passed, M failed, K skipped" line, or its own.
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -38,7 +39,7 @@ for t in $tests; do
 done
 # shellcheck disable=SC2016 # expanded in the guest
 args+=(--timeout 60 --name kcsan-reports --cmd \
-	'dmesg | awk '\''/BUG: KCSAN:/ { p = 1 } p { print "kcsan-dump: " $0 } /=====/ && !/BUG: KCSAN:/ { p = 0 }'\''; echo "kcsan-dump: $(dmesg | grep -c "BUG: KCSAN:") reports"')
+	'dmesg | awk '\''/BUG: KCSAN:/ { p = 1 } p { print "kcsan-dump: " $0 } /=====/ && !/BUG: KCSAN:/ { p = 0 }'\''; echo "kcsan-dump: $(dmesg | grep -c "BUG: KCSAN:") reports"; sed "s/^/kcsan-stats: /" /sys/kernel/debug/kcsan; grep -q "^enabled: 1" /sys/kernel/debug/kcsan')
 for c in listeners connections mappings pinned_bytes pinned_pages; do
 	args+=(--zero "$c")
 done
