@@ -33,7 +33,7 @@ KBUILD_ARGS = -C $(KDIR) M=$(KMOD_OUT) CONFIG_KIPC=m \
 
 .PHONY: all deps deps-debug kmod-tree module sparse print-kmod-srcs lib selftests tools run check check-debug \
 	checkpatch clean install uninstall modules_install install-driver \
-	uninstall-driver install-dkms uninstall-dkms deb deb-test install-prereqs
+	uninstall-driver install-dkms uninstall-dkms deb deb-test install-prereqs check-kcsan
 
 all: module lib selftests tools examples
 
@@ -99,6 +99,11 @@ check: deps
 # cores); it fails rather than run on any other kernel.
 check-debug: deps-debug
 	tools/check.sh --debug-kernel
+
+# The race suite and the stress test on the KCSAN kernel (opt-in, cached
+# apart from check-debug's: KCSAN cannot share a kernel with KASAN).
+check-kcsan: deps-debug
+	tools/check.sh --kcsan-kernel
 
 # Installing: the layout is the FHS one; Debian's multiarch library folder
 # is LIBDIR=/usr/lib/x86_64-linux-gnu (debian/rules passes it).

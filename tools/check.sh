@@ -17,6 +17,9 @@
 #
 # Options: --debug-kernel  the VM suite on the KASAN/lockdep/kmemleak kernel
 #                          (built and cached on first use; never another)
+#          --kcsan-kernel  the race suite and the stress test on the KCSAN
+#                          kernel (the same, build-debug-kernel.sh --flavour
+#                          kcsan); tools/check.d/vm-kcsan.sh says what fails
 #          --host-only / --vm-only
 set -uo pipefail
 
@@ -33,10 +36,11 @@ for v in $(compgen -e | grep -E '^KIPC_(TEST_|TRANSPORT$)'); do
 	unset "$v"
 done
 
-host=1 vm=1 debug=0
+host=1 vm=1 debug=0 kcsan=0
 for arg; do
 	case $arg in
 	--debug-kernel) debug=1 host=0 ;;
+	--kcsan-kernel) debug=1 kcsan=1 host=0 ;;
 	--host-only) vm=0 ;;
 	--vm-only) host=0 ;;
 	*) echo "check.sh: unknown option $arg" >&2; exit 2 ;;
@@ -52,7 +56,7 @@ declare -A expect=(
 	[build]=1 [checkpatch]=1
 	[host-rig]=47 [host-kipc]=102 [host-lib]=300 [host-model]=6 [host-fuzz]=4
 	[host-man]=21 [host-examples]=12 [host-install]=19 [host-load]=1 [vm-dkms]=9
-	[vm-full]=483 [vm-selftests]=325 [native-full]=483
+	[vm-full]=483 [vm-selftests]=325 [native-full]=483 [vm-kcsan]=10
 )
 
 # step, checkpatch_ok, sparse_ok
@@ -66,8 +70,10 @@ build_for()
 if [ "$debug" -eq 1 ]; then
 	# The debug kernel or nothing: built when it is not cached (make
 	# check-debug installs its packages first), never replaced by another.
-	echo "=== debug kernel: tools/vm/build-debug-kernel.sh"
-	if ! kernel_env=$(tools/vm/build-debug-kernel.sh); then
+	flavour=kasan
+	[ "$kcsan" -eq 1 ] && flavour=kcsan
+	echo "=== debug kernel: tools/vm/build-debug-kernel.sh --flavour $flavour"
+	if ! kernel_env=$(tools/vm/build-debug-kernel.sh --flavour $flavour); then
 		echo "check.sh: the debug kernel could not be built; not running on any other kernel"
 		echo "0 passed, 1 failed"
 		exit 1
@@ -76,6 +82,7 @@ if [ "$debug" -eq 1 ]; then
 	KDIR=$(sed -n 's/^KDIR=//p' <<<"$kernel_env")
 	export KERNEL KDIR
 	export VM_REQUIRE_KCONFIG="KASAN PROVE_LOCKING DEBUG_KMEMLEAK UBSAN"
+	[ "$kcsan" -eq 1 ] && VM_REQUIRE_KCONFIG="KCSAN PROVE_LOCKING"
 	export VM_TIMEOUT_SCALE=${VM_TIMEOUT_SCALE:-4}
 	# The suites' long forms (issue 10): 1,000 crash rounds, 10,000
 	# listeners and connections, the 256-connection load, 10^6 fuzz calls.
@@ -123,7 +130,9 @@ if [ "$host" -eq 1 ]; then
 fi
 
 if [ "$vm" -eq 1 ]; then
-	if [ "$debug" -eq 1 ]; then
+	if [ "$kcsan" -eq 1 ]; then
+		step vm-kcsan tools/check.d/vm-kcsan.sh
+	elif [ "$debug" -eq 1 ]; then
 		step vm-full-debug tools/check.d/vm.sh --full
 	else
 		# The whole suite on the default kernel, the driver's

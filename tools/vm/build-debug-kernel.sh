@@ -9,7 +9,13 @@
 # cached under $KIPC_CACHE (default /var/cache/kipc), keyed by the source
 # package version and this script's config, and reused by later calls.
 #
-# Usage: build-debug-kernel.sh [--config-only] [--print] [--force]
+# Usage: build-debug-kernel.sh [--flavour kasan|kcsan] [--config-only] [--print]
+#                              [--force]
+#   --flavour F     kasan (default): the kernel described above, cached in
+#                   $KIPC_CACHE/debug-kernel.  kcsan: KCSAN (the data-race
+#                   detector) and lockdep instead, cached apart in
+#                   $KIPC_CACHE/kcsan-kernel (KCSAN cannot share a kernel
+#                   with KASAN; no KASAN, kmemleak, UBSAN or fault injection)
 #   --config-only   unpack and configure (make olddefconfig), do not build
 #   --print         only print KERNEL=/KDIR= of a finished build (exit 1 if
 #                   there is none)
@@ -43,8 +49,13 @@ say()
 config_only=0
 print_only=0
 force=0
+flavour=kasan
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--flavour)	[ $# -ge 2 ] || die "--flavour needs kasan or kcsan"
+			flavour=$2
+			shift ;;
+	--flavour=*)	flavour=${1#--flavour=} ;;
 	--config-only)	config_only=1 ;;
 	--print)	print_only=1 ;;
 	--force)	force=1 ;;
@@ -56,50 +67,90 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+case "$flavour" in
+kasan|kcsan)	;;
+*)		die "unknown flavour '$flavour' (kasan or kcsan)" ;;
+esac
 
 cache=${KIPC_CACHE:-/var/cache/kipc}
 jobs=${JOBS:-2}
 tarball=${LINUX_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
 
-# What the debug kernel adds to, or takes from, the base config.  "n" means
-# "is not set".  Changing this list changes the cache key.
-settings=(
-	DEBUG_KERNEL=y
-	# Memory safety: out-of-bounds and use-after-free, also in vmalloc
-	# memory (ring buffers may live there).
-	KASAN=y KASAN_GENERIC=y KASAN_INLINE=y KASAN_VMALLOC=y
-	UBSAN=y UBSAN_BOUNDS=y UBSAN_SHIFT=y UBSAN_TRAP=n
-	# Locking: lockdep, RCU checks, sleeping in atomic context.
-	PROVE_LOCKING=y DEBUG_ATOMIC_SLEEP=y DEBUG_LOCK_ALLOC=y
-	# Leaks: scanned by the VM's /init after rmmod, not periodically.
-	DEBUG_KMEMLEAK=y DEBUG_KMEMLEAK_DEFAULT_OFF=n DEBUG_KMEMLEAK_AUTO_SCAN=n
-	DEBUG_KMEMLEAK_MEM_POOL_SIZE=16000
-	# Page tables, struct page refcounts, list and sg corruption.
-	DEBUG_VM=y DEBUG_LIST=y DEBUG_SG=y DEBUG_OBJECTS=n
-	DETECT_HUNG_TASK=y DEFAULT_HUNG_TASK_TIMEOUT=60
-	# Error-path sweeps: per-task fail_nth over slab and page allocations.
-	FAULT_INJECTION=y FAILSLAB=y FAIL_PAGE_ALLOC=y FAULT_INJECTION_DEBUG_FS=y
-	# The guest reads /proc/config.gz to prove which kernel it booted.
-	IKCONFIG=y IKCONFIG_PROC=y
-	SOFTLOCKUP_DETECTOR=y
-	PANIC_ON_OOPS=n
-	# Build time: no debug info (KASAN reports use kallsyms), no BTF (it
-	# would need pahole), no module signing (no keys here).
-	DEBUG_INFO_NONE=y DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT=n
-	DEBUG_INFO_DWARF4=n DEBUG_INFO_DWARF5=n DEBUG_INFO_BTF=n
-	# (Lockdown selects MODULE_SIG, and a test VM has nothing to lock.)
-	MODULE_SIG=n MODULE_SIG_ALL=n SECURITY_LOCKDOWN_LSM=n
-	SYSTEM_TRUSTED_KEYS='""' SYSTEM_REVOCATION_KEYS='""'
-	LOCALVERSION='"-kipc-debug"' LOCALVERSION_AUTO=n
-)
-# Options that must come out "=y" after olddefconfig, or the kernel is not
-# the debug kernel the rig promises.
-must_have=(KASAN KASAN_GENERIC PROVE_LOCKING DEBUG_KMEMLEAK DEBUG_KERNEL
-	UBSAN DEBUG_VM DEBUG_LIST MODULES MODULE_UNLOAD DEVTMPFS
-	SERIAL_8250_CONSOLE BLK_DEV_INITRD RD_GZIP DEBUG_FS IO_URING EVENTFD
-	IKCONFIG_PROC FAULT_INJECTION FAILSLAB FAIL_PAGE_ALLOC)
-# ... and those that must not, or the build needs keys and tools it lacks.
-must_not_have=(MODULE_SIG DEBUG_INFO_BTF DEBUG_INFO_DWARF5 DEBUG_INFO_DWARF4)
+if [ "$flavour" = kasan ]; then
+	# What the debug kernel adds to, or takes from, the base config.  "n" means
+	# "is not set".  Changing this list changes the cache key.
+	settings=(
+		DEBUG_KERNEL=y
+		# Memory safety: out-of-bounds and use-after-free, also in vmalloc
+		# memory (ring buffers may live there).
+		KASAN=y KASAN_GENERIC=y KASAN_INLINE=y KASAN_VMALLOC=y
+		UBSAN=y UBSAN_BOUNDS=y UBSAN_SHIFT=y UBSAN_TRAP=n
+		# Locking: lockdep, RCU checks, sleeping in atomic context.
+		PROVE_LOCKING=y DEBUG_ATOMIC_SLEEP=y DEBUG_LOCK_ALLOC=y
+		# Leaks: scanned by the VM's /init after rmmod, not periodically.
+		DEBUG_KMEMLEAK=y DEBUG_KMEMLEAK_DEFAULT_OFF=n DEBUG_KMEMLEAK_AUTO_SCAN=n
+		DEBUG_KMEMLEAK_MEM_POOL_SIZE=16000
+		# Page tables, struct page refcounts, list and sg corruption.
+		DEBUG_VM=y DEBUG_LIST=y DEBUG_SG=y DEBUG_OBJECTS=n
+		DETECT_HUNG_TASK=y DEFAULT_HUNG_TASK_TIMEOUT=60
+		# Error-path sweeps: per-task fail_nth over slab and page allocations.
+		FAULT_INJECTION=y FAILSLAB=y FAIL_PAGE_ALLOC=y FAULT_INJECTION_DEBUG_FS=y
+		# The guest reads /proc/config.gz to prove which kernel it booted.
+		IKCONFIG=y IKCONFIG_PROC=y
+		SOFTLOCKUP_DETECTOR=y
+		PANIC_ON_OOPS=n
+		# Build time: no debug info (KASAN reports use kallsyms), no BTF (it
+		# would need pahole), no module signing (no keys here).
+		DEBUG_INFO_NONE=y DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT=n
+		DEBUG_INFO_DWARF4=n DEBUG_INFO_DWARF5=n DEBUG_INFO_BTF=n
+		# (Lockdown selects MODULE_SIG, and a test VM has nothing to lock.)
+		MODULE_SIG=n MODULE_SIG_ALL=n SECURITY_LOCKDOWN_LSM=n
+		SYSTEM_TRUSTED_KEYS='""' SYSTEM_REVOCATION_KEYS='""'
+		LOCALVERSION='"-kipc-debug"' LOCALVERSION_AUTO=n
+	)
+	# Options that must come out "=y" after olddefconfig, or the kernel is not
+	# the debug kernel the rig promises.
+	must_have=(KASAN KASAN_GENERIC PROVE_LOCKING DEBUG_KMEMLEAK DEBUG_KERNEL
+		UBSAN DEBUG_VM DEBUG_LIST MODULES MODULE_UNLOAD DEVTMPFS
+		SERIAL_8250_CONSOLE BLK_DEV_INITRD RD_GZIP DEBUG_FS IO_URING EVENTFD
+		IKCONFIG_PROC FAULT_INJECTION FAILSLAB FAIL_PAGE_ALLOC)
+	# ... and those that must not, or the build needs keys and tools it lacks.
+	must_not_have=(MODULE_SIG DEBUG_INFO_BTF DEBUG_INFO_DWARF5 DEBUG_INFO_DWARF4)
+else
+	# KCSAN, the data-race detector, cannot share a kernel with KASAN.
+	# Not KCSAN_STRICT: strict mode reports every unmarked aligned
+	# word-sized write and models weak memory (reordering around every
+	# barrier), which floods the console with reports from the core
+	# kernel and slows a TCG guest several-fold; the default (syzbot's)
+	# reports the races whose value changed, which is what kipc must
+	# have none of.  The interrupt watcher is on: kipc's timers and
+	# wakeups race with task context too.  A given race is reported at
+	# most once in 100 ms (default 3 s), so that two tests in a row each
+	# show theirs.  KCSAN_VERBOSE adds the locks held (lockdep stays).
+	settings=(
+		DEBUG_KERNEL=y
+		KASAN=n DEBUG_KMEMLEAK=n UBSAN=n
+		KCSAN=y KCSAN_STRICT=n KCSAN_INTERRUPT_WATCHER=y
+		KCSAN_REPORT_ONCE_IN_MS=100 KCSAN_VERBOSE=y KCSAN_SELFTEST=y
+		KCSAN_REPORT_VALUE_CHANGE_ONLY=y
+		PROVE_LOCKING=y DEBUG_ATOMIC_SLEEP=y DEBUG_LOCK_ALLOC=y
+		DEBUG_LIST=y
+		DETECT_HUNG_TASK=y DEFAULT_HUNG_TASK_TIMEOUT=60
+		IKCONFIG=y IKCONFIG_PROC=y
+		SOFTLOCKUP_DETECTOR=y
+		PANIC_ON_OOPS=n
+		DEBUG_INFO_NONE=y DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT=n
+		DEBUG_INFO_DWARF4=n DEBUG_INFO_DWARF5=n DEBUG_INFO_BTF=n
+		MODULE_SIG=n MODULE_SIG_ALL=n SECURITY_LOCKDOWN_LSM=n
+		SYSTEM_TRUSTED_KEYS='""' SYSTEM_REVOCATION_KEYS='""'
+		LOCALVERSION='"-kipc-kcsan"' LOCALVERSION_AUTO=n
+	)
+	must_have=(KCSAN KCSAN_INTERRUPT_WATCHER PROVE_LOCKING DEBUG_KERNEL
+		MODULES MODULE_UNLOAD DEVTMPFS SERIAL_8250_CONSOLE BLK_DEV_INITRD
+		RD_GZIP DEBUG_FS IO_URING EVENTFD IKCONFIG_PROC)
+	must_not_have=(KASAN DEBUG_KMEMLEAK KCSAN_STRICT MODULE_SIG
+		DEBUG_INFO_BTF DEBUG_INFO_DWARF5 DEBUG_INFO_DWARF4)
+fi
 
 [ -r "$tarball" ] || die "$tarball is missing; run tools/vm/install-deps.sh --debug-kernel"
 if src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2> /dev/null) &&
@@ -124,7 +175,11 @@ key_hash=$({ printf '%s\n' "${settings[@]}"; sha256sum < "$base_config"; } |
 	sha256sum | cut -c 1-12)
 # One unpacked source per package version, shared by the builds made from
 # it (they build out of tree, with O=); one build per version and config.
-top=$cache/debug-kernel
+if [ "$flavour" = kasan ]; then
+	top=$cache/debug-kernel
+else
+	top=$cache/$flavour-kernel
+fi
 src=$top/src-$src_version
 build=$top/build-$src_version-$key_hash
 done_file=$build/.kipc-debug-kernel-done
@@ -217,7 +272,7 @@ if [ $config_only = 1 ]; then
 	exit 0
 fi
 
-say "building bzImage in $build with -j$jobs (about 25 minutes at -j2)"
+say "building bzImage ($flavour) in $build with -j$jobs (about 25 minutes at -j2)"
 start=$(date +%s)
 # A line a minute, so that a long build is visibly alive.
 (
