@@ -39,7 +39,13 @@ int bench_barrier(struct bench_run *r, uint32_t gen)
 	/* release: what we did before the barrier is visible after the peer's */
 	atomic_store_explicit(&r->ctl->role[r->role].arrived, gen, memory_order_release);
 	while (atomic_load_explicit(&peer->arrived, memory_order_acquire) < gen) {
-		if (atomic_load_explicit(&peer->done, memory_order_acquire))
+		/* The peer may have arrived and then ended between our two
+		 * loads: it stores arrived before done, so a done seen with
+		 * acquire makes its arrived visible. Look once more before
+		 * calling it a failure (a preempted role saw exactly that).
+		 */
+		if (atomic_load_explicit(&peer->done, memory_order_acquire) &&
+		    atomic_load_explicit(&peer->arrived, memory_order_acquire) < gen)
 			return bench_fail(r, "peer role ended before meeting point %u", gen);
 		idle_wait(&spins);
 	}
@@ -58,7 +64,9 @@ int bench_exchange(struct bench_run *r, const void *mine, size_t len,
 	me->xchg_len = (uint32_t)len;
 	atomic_store_explicit(&me->xchg_ready, 1, memory_order_release);
 	while (!atomic_load_explicit(&peer->xchg_ready, memory_order_acquire)) {
-		if (atomic_load_explicit(&peer->done, memory_order_acquire))
+		/* As in bench_barrier: done may follow a ready we missed. */
+		if (atomic_load_explicit(&peer->done, memory_order_acquire) &&
+		    !atomic_load_explicit(&peer->xchg_ready, memory_order_acquire))
 			return bench_fail(r, "peer role ended before the exchange");
 		idle_wait(&spins);
 	}
