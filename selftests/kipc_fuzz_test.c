@@ -27,9 +27,10 @@
  * (the VM rig's dmesg, kmemleak and taint checks; rmmod at the end).
  *
  * KIPC_FUZZ_SEED replays a run's seed (printed first); KIPC_FUZZ_CALLS
- * sets the number of calls (default 100000, 1000000 on a kernel with
- * CONFIG_KASAN, read from /proc/config.gz); KIPC_FUZZ_SECONDS cuts the
- * run short (default none, 1400 on a KASAN kernel; the figure line says
+ * sets the number of calls (default 100000, 1000000 in the long form:
+ * KIPC_TEST_LONG, which make check-debug sets); KIPC_FUZZ_SECONDS cuts
+ * the run short (default none, 1400 on a kernel with CONFIG_KASAN, read
+ * from /proc/config.gz; the figure line says
  * capped=1 and how many calls were made). KIPC_FUZZ_WORKERS (default 2)
  * and KIPC_FUZZ_KILLS=0 (no SIGKILL from the test process) make a run
  * with one worker replay the same call sequence; with several, their
@@ -1111,7 +1112,8 @@ TEST_F_TIMEOUT(fuzz, random_calls_every_role, 3600)
 {
 	bool debug = kernel_has("KASAN");
 	uint64_t seed = kt_env_u64("KIPC_FUZZ_SEED", kt_seed());
-	uint64_t target = kt_env_u64("KIPC_FUZZ_CALLS", debug ? 1000000 : 100000);
+	uint64_t target = kt_env_u64("KIPC_FUZZ_CALLS",
+				     kt_long() ? 1000000 : 100000);
 	unsigned int nw = (unsigned int)kt_env_u64("KIPC_FUZZ_WORKERS", 2);
 	bool kills = kt_env_u64("KIPC_FUZZ_KILLS", 1) != 0;
 	/* A time cap, so that the long form fits its limit on a slow
