@@ -20,8 +20,8 @@
  * 5; 256, 32, 30 under KIPC_TEST_LONG). KIPC_TEST_SEED replays the kills.
  */
 #include "kipc_test.h"
+#include "kipc_load_msg.h"
 
-#define LOAD_MSG_MAX	2048
 #define EPOCHS		8	/* per-epoch counters kept per connection */
 
 /* One connection's facts, in memory shared by every process. */
@@ -52,53 +52,6 @@ struct load_shared {
 	int last_error;
 	struct load_slot slot[];
 };
-
-struct load_hdr {
-	uint32_t conn;
-	uint32_t epoch;
-	uint64_t seq;
-	uint64_t sum;
-};
-
-static uint32_t load_len(uint32_t conn, uint32_t epoch, uint64_t seq)
-{
-	uint64_t s = ((uint64_t)conn << 40) ^ ((uint64_t)epoch << 32) ^ seq;
-
-	return sizeof(struct load_hdr) +
-	       (uint32_t)(kt_splitmix64(&s) % (LOAD_MSG_MAX - sizeof(struct load_hdr)));
-}
-
-/* Word-wise, so that the checking costs little next to the moving. */
-static uint64_t load_sum(const struct load_hdr *h, const uint8_t *body,
-			 uint32_t n)
-{
-	uint64_t x = 0xcbf29ce484222325ull ^ h->seq ^ ((uint64_t)h->conn << 32) ^
-		     h->epoch, w;
-	uint32_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, body + i, 8);
-		x = (x ^ w) * 0x100000001b3ull;
-	}
-	for (; i < n; i++)
-		x = (x ^ body[i]) * 0x100000001b3ull;
-	return x;
-}
-
-static void load_fill(uint8_t *p, uint32_t conn, uint32_t epoch, uint64_t seq,
-		      uint32_t len)
-{
-	struct load_hdr h = { .conn = conn, .epoch = epoch, .seq = seq };
-	uint64_t r = seq ^ ((uint64_t)conn << 20), w;
-	uint32_t i;
-
-	for (i = sizeof(h); i < len; i += 8) {
-		w = kt_splitmix64(&r);
-		memcpy(p + i, &w, len - i < 8 ? len - i : 8);
-	}
-	h.sum = load_sum(&h, p + sizeof(h), len - sizeof(h));
-	memcpy(p, &h, sizeof(h));
-}
 
 static void load_error(struct load_shared *sh, int err)
 {

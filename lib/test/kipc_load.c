@@ -37,8 +37,8 @@
 #include <unistd.h>
 
 #include "kipc.h"
+#include "../../selftests/kipc_load_msg.h"	/* the message, shared with the selftest */
 
-#define MSG_MAX		2048
 #define EPOCHS		8
 #define WAIT_MS		10000
 
@@ -61,67 +61,12 @@ struct shared {
 	struct slot slot[];
 };
 
-struct hdr {
-	uint32_t conn;
-	uint32_t epoch;
-	uint64_t seq;
-	uint64_t sum;
-};
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t msg_len(uint32_t conn, uint32_t epoch, uint64_t seq)
-{
-	uint64_t s = ((uint64_t)conn << 40) ^ ((uint64_t)epoch << 32) ^ seq;
-
-	return (uint32_t)(sizeof(struct hdr) +
-			  splitmix(&s) % (MSG_MAX - sizeof(struct hdr)));
-}
-
-/* Word-wise, so that the checking costs little next to the moving. */
-static uint64_t msg_sum(const struct hdr *h, const uint8_t *body, size_t n)
-{
-	uint64_t x = 0xcbf29ce484222325ull ^ h->seq ^ ((uint64_t)h->conn << 32) ^
-		     h->epoch, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, body + i, 8);
-		x = (x ^ w) * 0x100000001b3ull;
-	}
-	for (; i < n; i++)
-		x = (x ^ body[i]) * 0x100000001b3ull;
-	return x;
-}
-
-static void msg_fill(uint8_t *p, uint32_t conn, uint32_t epoch, uint64_t seq,
-		     uint32_t len)
-{
-	struct hdr h = { .conn = conn, .epoch = epoch, .seq = seq };
-	uint64_t r = seq ^ ((uint64_t)conn << 20), w;
-	uint32_t i;
-
-	for (i = sizeof(h); i < len; i += 8) {
-		w = splitmix(&r);
-		memcpy(p + i, &w, len - i < 8 ? len - i : 8);
-	}
-	h.sum = msg_sum(&h, p + sizeof(h), len - sizeof(h));
-	memcpy(p, &h, sizeof(h));
 }
 
 static void add(uint64_t *p, uint64_t v)
@@ -201,13 +146,13 @@ static bool out_pump(struct shared *sh, struct out *o, bool *armed)
 
 	*armed = false;
 	for (n = 0; n < 32; n++) {
-		uint32_t len = msg_len(o->id, o->epoch, o->seq);
+		uint32_t len = load_len(o->id, o->epoch, o->seq);
 		void *p;
 
 		ret = kipc_reserve(o->c, len, &p, KIPC_NONBLOCK);
 		if (ret)
 			break;
-		msg_fill(p, o->id, o->epoch, o->seq, len);
+		load_fill(p, o->id, o->epoch, o->seq, len);
 		ret = kipc_commit(o->c, len, KIPC_MORE);
 		if (ret)
 			break;
@@ -290,7 +235,7 @@ static void atomic_max(uint64_t *p, uint64_t v)
 		;
 }
 
-static bool in_name(struct shared *sh, struct in *in, const struct hdr *h,
+static bool in_name(struct shared *sh, struct in *in, const struct load_hdr *h,
 		    unsigned int me)
 {
 	uint64_t broken;
@@ -338,7 +283,7 @@ static bool in_pump(struct shared *sh, struct in *in, unsigned int me,
 	*armed = false;
 	for (n = 0; n < 64; n++) {
 		const void *p;
-		struct hdr h;
+		struct load_hdr h;
 		ssize_t len = kipc_peek(in->c, &p, KIPC_NONBLOCK);
 
 		if (len == -EAGAIN) {
@@ -366,8 +311,8 @@ static bool in_pump(struct shared *sh, struct in *in, unsigned int me,
 			add(&sh->disorder, 1);
 			break;
 		}
-		if ((uint32_t)len != msg_len(h.conn, h.epoch, h.seq) ||
-		    h.sum != msg_sum(&h, (const uint8_t *)p + sizeof(h),
+		if ((uint32_t)len != load_len(h.conn, h.epoch, h.seq) ||
+		    h.sum != load_sum(&h, (const uint8_t *)p + sizeof(h),
 				     (size_t)len - sizeof(h))) {
 			add(&sh->corrupt, 1);
 			break;
@@ -563,7 +508,7 @@ int main(int argc, char **argv)
 			continue;
 		next_kill += 1000000000ull;
 		for (k = 0; k < per_kill; k++) {
-			p = (unsigned int)(splitmix(&rng) % procs);
+			p = (unsigned int)(load_splitmix(&rng) % procs);
 			mark_broken(sh, p, now_ns());
 			kill(pid[p], SIGKILL);
 			st = reap_within(pid[p], WAIT_MS);
