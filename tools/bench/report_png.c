@@ -176,6 +176,58 @@ static void plot_cmd(FILE *gp, bool *first, const char *path, int index, const c
 	*first = false;
 }
 
+static double gbytes_per_s(const struct bench_result *r)
+{
+	return r->bytes_per_s / 1e9;
+}
+
+static double p50_us(const struct bench_result *r)
+{
+	return r->lat.p50 / 1000;
+}
+
+/*
+ * A panel of one value against size: a line per series with results of
+ * @workload (the classics first, kipc's last, so that they are drawn on
+ * top), its points in @dat (at @dat_path) as "size value" with @digits
+ * decimals, one gnuplot index each; @empty labels a panel without any.
+ */
+static void plot_by_size(FILE *gp, FILE *dat, const char *dat_path,
+			 const struct bench_report *rep, const struct series *s, int n,
+			 unsigned int workload, double (*value)(const struct bench_result *),
+			 int digits, const char *empty)
+{
+	const struct bench_opts *o = rep->opts;
+	const struct bench_result *r;
+	int i, j, rank, index = 0;
+	bool first = true;
+	char st[96];
+
+	for (rank = 0; rank < 3; rank++)
+		for (i = 0; i < n; i++) {
+			int points = 0;
+
+			if (draw_rank(&s[i]) != rank)
+				continue;
+			for (j = 0; j < o->nsizes; j++) {
+				r = bench_find_result(rep, s[i].m, s[i].mode, o->sizes[j], workload);
+				if (!r || r->status != BENCH_OK)
+					continue;
+				if (!points++)
+					fprintf(dat, "# %s %s\n", s[i].m->name,
+						bench_mode_name(s[i].mode));
+				fprintf(dat, "%" PRIu64 " %.*f\n", r->size, digits, value(r));
+			}
+			if (!points)
+				continue;
+			fprintf(dat, "\n\n");
+			plot_cmd(gp, &first, dat_path, index++, style(&s[i], i, st, sizeof(st)), &s[i]);
+		}
+	if (first)
+		fprintf(gp, "set label 1 '%s' at graph 0.4,0.5\nplot 1/0 notitle", empty);
+	fprintf(gp, "\nunset label 1\n");
+}
+
 static const char size_tics[] = "set xtics ('8' 8, '64' 64, '512' 512, '4K' 4096, '32K' 32768, "
 				"'256K' 262144, '1M' 1048576)\n";
 
@@ -187,7 +239,7 @@ int bench_write_png(const struct bench_report *rep, const char *path, char *err)
 	const struct bench_result *r;
 	const struct bench_opts *o = rep->opts;
 	uint64_t size = chart_size(rep);
-	int n, i, j, rank, nlat = 0, ntput = 0, np50 = 0, nratio = 0;
+	int n, i, j, rank, nlat = 0, nratio = 0;
 	FILE *lat, *tput, *p50, *ratio, *gp;
 	bool first;
 
@@ -260,57 +312,13 @@ int bench_write_png(const struct bench_report *rep, const char *path, char *err)
 	fprintf(gp, "set title 'Streaming throughput'\nset logscale x 2\nset logscale y 10\n");
 	fprintf(gp, "set xlabel 'message size (bytes)'\nset ylabel 'GB/s'\nunset xtics\n%s",
 		size_tics);
-	first = true;
-	for (rank = 0; rank < 3; rank++)
-		for (i = 0; i < n; i++) {
-			int points = 0;
-
-			if (draw_rank(&s[i]) != rank)
-				continue;
-			for (j = 0; j < o->nsizes; j++) {
-				r = bench_find_result(rep, s[i].m, s[i].mode, o->sizes[j], BENCH_STREAM);
-				if (!r || r->status != BENCH_OK)
-					continue;
-				if (!points++)
-					fprintf(tput, "# %s %s\n", s[i].m->name,
-						bench_mode_name(s[i].mode));
-				fprintf(tput, "%" PRIu64 " %.6f\n", r->size, r->bytes_per_s / 1e9);
-			}
-			if (!points)
-				continue;
-			fprintf(tput, "\n\n");
-			plot_cmd(gp, &first, tput_path, ntput++, style(&s[i], i, st, sizeof(st)), &s[i]);
-		}
-	if (first)
-		fprintf(gp, "set label 1 'no throughput results' at graph 0.4,0.5\nplot 1/0 notitle");
-	fprintf(gp, "\nunset label 1\n");
+	plot_by_size(gp, tput, tput_path, rep, s, n, BENCH_STREAM, gbytes_per_s, 6,
+		     "no throughput results");
 
 	/* 3: round-trip p50 against size */
 	fprintf(gp, "set title 'Round-trip latency p50 by message size'\nset ylabel 'p50 (us)'\n");
-	first = true;
-	for (rank = 0; rank < 3; rank++)
-		for (i = 0; i < n; i++) {
-			int points = 0;
-
-			if (draw_rank(&s[i]) != rank)
-				continue;
-			for (j = 0; j < o->nsizes; j++) {
-				r = bench_find_result(rep, s[i].m, s[i].mode, o->sizes[j], BENCH_LATENCY);
-				if (!r || r->status != BENCH_OK)
-					continue;
-				if (!points++)
-					fprintf(p50, "# %s %s\n", s[i].m->name,
-						bench_mode_name(s[i].mode));
-				fprintf(p50, "%" PRIu64 " %.4f\n", r->size, r->lat.p50 / 1000);
-			}
-			if (!points)
-				continue;
-			fprintf(p50, "\n\n");
-			plot_cmd(gp, &first, p50_path, np50++, style(&s[i], i, st, sizeof(st)), &s[i]);
-		}
-	if (first)
-		fprintf(gp, "set label 1 'no latency results' at graph 0.4,0.5\nplot 1/0 notitle");
-	fprintf(gp, "\nunset label 1\n");
+	plot_by_size(gp, p50, p50_path, rep, s, n, BENCH_LATENCY, p50_us, 4,
+		     "no latency results");
 
 	/* 4: kipc's busy-poll p50 over each floor's, by size */
 	fprintf(gp, "set title \"kipc's busy-poll round trip over the floors, ring transports "
