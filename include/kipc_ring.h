@@ -188,13 +188,15 @@ static inline void kipc_ring_set_format(struct kipc_ring *r, uint64_t features)
 	r->mark = r->seq ? KIPC_REC_MARK : 0;
 }
 
-/* SEQ: a header as one word, as the 64-bit store lays it out in memory. */
+/* SEQ: a header and the one 64-bit word it is stored and loaded as. */
+union kipc_rec_word {
+	struct kipc_rec rec;
+	uint64_t word;
+};
+
 static inline uint64_t kipc_rec_word(uint32_t len, uint32_t seq)
 {
-	union {
-		struct kipc_rec rec;
-		uint64_t word;
-	} u = { .rec = { .len = len, .pos = seq } };
+	union kipc_rec_word u = { .rec = { .len = len, .pos = seq } };
 
 	return u.word;
 }
@@ -453,10 +455,7 @@ static inline void kipc_ring_prod_finish_wait(struct kipc_ring *r)
  */
 KIPC_RING_FAST struct kipc_rec kipc_ring_head_rec(const struct kipc_ring *r)
 {
-	union {
-		struct kipc_rec rec;
-		uint64_t word;
-	} u;
+	union kipc_rec_word u;
 
 	u.word = __atomic_load_n(kipc_ring_slot(r, r->pos), __ATOMIC_ACQUIRE);
 	return u.rec;
