@@ -153,6 +153,12 @@ static bool out_pump(struct shared *sh, struct out *o, bool *armed)
 		if (ret)
 			break;
 		load_fill(p, o->id, o->epoch, o->seq, len);
+		/* Before the commit: a later reserve that finds the ring
+		 * full publishes what is committed, and a kill may come
+		 * before this loop ends (the server then reads "excess").
+		 */
+		__atomic_store_n(&sl->attempted[o->epoch % EPOCHS], o->seq + 1,
+				 __ATOMIC_SEQ_CST);
 		ret = kipc_commit(o->c, len, KIPC_MORE);
 		if (ret)
 			break;
@@ -160,8 +166,6 @@ static bool out_pump(struct shared *sh, struct out *o, bool *armed)
 		moved = true;
 	}
 	if (moved) {
-		__atomic_store_n(&sl->attempted[o->epoch % EPOCHS], o->seq,
-				 __ATOMIC_SEQ_CST);
 		if (!ret || ret == -EAGAIN)
 			ret = kipc_flush(o->c, 0) ?: ret;
 		if (ret != -EPIPE)
