@@ -287,20 +287,241 @@ bool ring_transport(struct kipc_conn *c)
 	return kipc_transport(c) != KIPC_TRANSPORT_UDS;
 }
 
+/* Messages, and the helpers the suites' files share */
+
+uint8_t *pool;
+
+void pool_init(void)
+{
+	uint64_t s = 0x9E3779B97F4A7C15ULL, v;
+	size_t i;
+
+	if (pool)
+		return;
+	pool = malloc(POOL_SIZE);
+	CHECK(pool);
+	for (i = 0; i < POOL_SIZE; i += 8) {
+		v = rnd_next(&s);
+		memcpy(pool + i, &v, 8);
+	}
+}
+
+struct msgspec msg_of(uint64_t *s, uint32_t lo, uint32_t hi)
+{
+	struct msgspec m;
+	uint64_t r = rnd_next(s);
+
+	m.len = lo + (uint32_t)(r % (hi - lo + 1));
+	m.data = pool + (rnd_next(s) % (POOL_SIZE - m.len));
+	return m;
+}
+
+void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+void check_transport(struct kipc_conn *c)
+{
+	int want = env_transport();
+
+	if (!want)
+		want = have_dev() ? KIPC_TRANSPORT_DEV : KIPC_TRANSPORT_SHM;
+	CHECK_EQ(kipc_transport(c), want);
+}
+
+void send_ok(struct kipc_conn *c, const void *b, size_t len)
+{
+	CHECK_EQ(kipc_send_timeout(c, b, len, 0, T_MS), (long)len);
+}
+
+void recv_is(struct kipc_conn *c, const void *want, size_t len)
+{
+	static uint8_t buf[1 << 20];
+	ssize_t n = kipc_recv_timeout(c, buf, sizeof(buf), 0, T_MS);
+
+	CHECK_EQ(n, (long)len);
+	CHECK(!memcmp(buf, want, len));
+}
+
+void recv_eos(struct kipc_conn *c)
+{
+	char buf[16];
+
+	CHECK_EQ(kipc_recv_timeout(c, buf, sizeof(buf), 0, T_MS), 0);
+}
+
+bool dev_client(void)
+{
+	int t = env_transport();
+
+	return t == KIPC_TRANSPORT_DEV || (!t && have_dev());
+}
+
+static int write_mask(const char *val)
+{
+	FILE *f = fopen(KIPC_PARAM_MASK, "we");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(val, f) < 0)
+		ret = -EIO;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+/* Run @child against a driver that hides feature @bit (feature_mask). */
+void with_feature_hidden(uint64_t bit, void (*child)(void *))
+{
+	char mask[32];
+	int ret;
+
+	if (!have_dev() || access(KIPC_PARAM_MASK, W_OK))
+		skip("needs /dev/kipc and a writable " KIPC_PARAM_MASK);
+	if (env_transport() && env_transport() != KIPC_TRANSPORT_DEV)
+		skip("a dev test: run with KIPC_TRANSPORT=dev or unset");
+	snprintf(mask, sizeof(mask), "%llu", (unsigned long long)~bit);
+	CHECK_OK(write_mask(mask));
+	/* In a child, so that the mask is restored whatever it does. */
+	ret = reap(spawn(child, NULL), T_MS);
+	CHECK_OK(write_mask("18446744073709551615"));
+	CHECK_EQ(ret, 0);
+}
+
+void listener_child(void *a)
+{
+	struct name_arg *na = a;
+	struct kipc_conn *c = connect_retry(na->name, NULL, T_MS);
+
+	send_ok(c, "hi", 2);
+	recv_eos(c);
+	kipc_close(c);
+}
+
 static void reap_strays(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 }
 
-int run_tests(const struct test *tests, int n, int argc, char **argv)
+/* One test in a child of its own, under its limit; prints its TAP line.
+ * Returns 0 (passed), EXIT_SKIP or 1 (failed).
+ */
+static int run_one(const struct test *t, int num, long scale)
 {
-	int pass = 0, failed = 0, skipped = 0, num = 0, i, j, st;
 	struct timespec pause = { 0, 2000000 };
+	int64_t start, end, limit;
+	pid_t pid;
+	int rc, st;
+
+	fflush(stdout);
+	if (skip_reason)
+		skip_reason[0] = '\0';
+	start = now_ns();
+	limit = start + (int64_t)(t->timeout_s * scale) * 1000000000;
+	pid = fork();
+	if (!pid) {
+		setpgid(0, 0);
+		t->fn();
+		fflush(stdout);
+		_exit(0);
+	}
+	setpgid(pid, pid);
+	for (;;) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		if (now_ns() >= limit) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			printf("# %s: timed out after %ld s\n", t->name,
+			       t->timeout_s * scale);
+			st = -1;
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	kill(-pid, SIGKILL);	/* helpers it left behind */
+	reap_strays();
+	end = now_ns();
+	if (st == -1)
+		rc = 1;
+	else if (WIFEXITED(st))
+		rc = WEXITSTATUS(st);
+	else {
+		printf("# %s: killed by signal %d\n", t->name, WTERMSIG(st));
+		rc = 1;
+	}
+	printf("# %s: %.2f s\n", t->name, (end - start) / 1e9);
+	if (rc == 0) {
+		printf("ok %d - %s\n", num, t->name);
+	} else if (rc == EXIT_SKIP) {
+		printf("ok %d - %s # SKIP %s\n", num, t->name,
+		       skip_reason ? skip_reason : "");
+	} else {
+		printf("not ok %d - %s\n", num, t->name);
+		rc = 1;
+	}
+	return rc;
+}
+
+/* A name on the command line selects the test, or every test of the group,
+ * of that name; none selects all.
+ */
+static bool wanted(const struct test_group *g, const struct test *t, int argc,
+		   char **argv)
+{
+	int j;
+
+	for (j = 1; j < argc; j++)
+		if (!strcmp(argv[j], t->name) || !strcmp(argv[j], g->name))
+			return true;
+	return argc < 2;
+}
+
+/* A name that is neither a test nor a group is an error, not an empty run
+ * that passes.
+ */
+static int unknown_names(const struct test_group *const *groups, int ng,
+			 int argc, char **argv)
+{
+	int bad = 0, i, j, k;
+	bool found;
+
+	for (j = 1; j < argc; j++) {
+		found = false;
+		for (i = 0; i < ng && !found; i++) {
+			found = !strcmp(argv[j], groups[i]->name);
+			for (k = 0; k < groups[i]->n && !found; k++)
+				found = !strcmp(argv[j],
+						groups[i]->tests[k].name);
+		}
+		if (!found) {
+			fprintf(stderr, "%s: no test or group named %s\n",
+				argv[0], argv[j]);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+int run_groups(const struct test_group *const *groups, int ng, int argc,
+	       char **argv)
+{
+	int pass = 0, failed = 0, skipped = 0, num = 0, i, k, rc;
 	/* Emulated machines (the TCG VM) run slower: stretch the limits. */
 	long scale = env_long("KIPC_TEST_TIMEOUT_SCALE", 1);
-	bool want;
 
+	if (unknown_names(groups, ng, argc, argv))
+		return 2;
+	if (env_transport() == KIPC_TRANSPORT_DEV && !have_dev()) {
+		printf("TAP version 13\n1..0 # SKIP /dev/kipc absent\n");
+		printf("0 passed, 0 failed\n");
+		return EXIT_SKIP;
+	}
 	if (scale < 1)
 		scale = 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -311,79 +532,27 @@ int run_tests(const struct test *tests, int n, int argc, char **argv)
 	/* Helpers of a killed test are reparented to us and reaped here. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_DFL);	/* the library must never raise it */
-	for (i = 0; i < n; i++) {
-		want = argc < 2;
-		for (j = 1; j < argc; j++)
-			if (!strcmp(argv[j], tests[i].name))
-				want = true;
-		num += want;
-	}
+	for (i = 0; i < ng; i++)
+		for (k = 0; k < groups[i]->n; k++)
+			num += wanted(groups[i], &groups[i]->tests[k], argc,
+				      argv);
 	printf("TAP version 13\n1..%d\n", num);
 	printf("# transport: %s\n", getenv("KIPC_TRANSPORT") ?
 	       getenv("KIPC_TRANSPORT") : "auto");
 	num = 0;
-	for (i = 0; i < n; i++) {
-		const struct test *t = &tests[i];
-		int64_t start, end, limit;
-		pid_t pid;
-		int rc;
+	for (i = 0; i < ng; i++) {
+		for (k = 0; k < groups[i]->n; k++) {
+			const struct test *t = &groups[i]->tests[k];
 
-		want = argc < 2;
-		for (j = 1; j < argc; j++)
-			if (!strcmp(argv[j], t->name))
-				want = true;
-		if (!want)
-			continue;
-		num++;
-		fflush(stdout);
-		if (skip_reason)
-			skip_reason[0] = '\0';
-		start = now_ns();
-		limit = start + (int64_t)(t->timeout_s * scale) * 1000000000;
-		pid = fork();
-		if (!pid) {
-			setpgid(0, 0);
-			t->fn();
-			fflush(stdout);
-			_exit(0);
-		}
-		setpgid(pid, pid);
-		for (;;) {
-			if (waitpid(pid, &st, WNOHANG) == pid)
-				break;
-			if (now_ns() >= limit) {
-				kill(-pid, SIGKILL);
-				waitpid(pid, &st, 0);
-				printf("# %s: timed out after %ld s\n", t->name,
-				       t->timeout_s * scale);
-				st = -1;
-				break;
-			}
-			nanosleep(&pause, NULL);
-		}
-		kill(-pid, SIGKILL);	/* helpers it left behind */
-		reap_strays();
-		end = now_ns();
-		if (st == -1)
-			rc = 1;
-		else if (WIFEXITED(st))
-			rc = WEXITSTATUS(st);
-		else {
-			printf("# %s: killed by signal %d\n", t->name,
-			       WTERMSIG(st));
-			rc = 1;
-		}
-		printf("# %s: %.2f s\n", t->name, (end - start) / 1e9);
-		if (rc == 0) {
-			pass++;
-			printf("ok %d - %s\n", num, t->name);
-		} else if (rc == EXIT_SKIP) {
-			skipped++;
-			printf("ok %d - %s # SKIP %s\n", num, t->name,
-			       skip_reason ? skip_reason : "");
-		} else {
-			failed++;
-			printf("not ok %d - %s\n", num, t->name);
+			if (!wanted(groups[i], t, argc, argv))
+				continue;
+			rc = run_one(t, ++num, scale);
+			if (rc == 0)
+				pass++;
+			else if (rc == EXIT_SKIP)
+				skipped++;
+			else
+				failed++;
 		}
 	}
 	printf("%d passed, %d failed, %d skipped\n", pass, failed, skipped);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Host part of libkipc's tests: lib/Makefile's check target (the export
 # check, then the conformance suite on shm, uds, the .so, and under
-# ASan/UBSan on shm and uds; counts are set there). -k runs every suite
+# ASan/UBSan on shm and uds, then the hostile-peer suite on shm and uds,
+# plain and under ASan/UBSan; counts are set there). -k runs every suite
 # even after one fails. Ends with their combined "N passed, M failed"; a
 # suite that dies before its summary line still counts as a failure.
 set -uo pipefail
@@ -16,10 +17,10 @@ while read -r p f s; do
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
 	suites=$((suites + 1))
 done < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/p' <<<"$out")
-# lib/Makefile's check runs five suites; fewer summary lines means one died
-# or was dropped.
-want=5
-[ -c /dev/kipc ] && want=6
+# lib/Makefile's check runs nine suites (eleven with /dev/kipc); fewer
+# summary lines means one died or was dropped.
+want=9
+[ -c /dev/kipc ] && want=11
 if [ "$suites" -ne "$want" ]; then
 	echo "# $suites suite summaries, expected $want"
 	failed=$((failed + 1))

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * Raw clients and raw servers that break the shm handshake in every way:
+ * the other side refuses each and stays healthy.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <linux/kipc.h>
+
+#include "../harness.h"
+#include "internal.h"
+#include "wire.h"
+
+/* Raw clients that break the shm handshake in every way: the listener
+ * refuses each and stays healthy.
+ */
+static void raw_clients(void *a)
+{
+	const char *name = a;
+	const int c = KIPC_SIDE_CLIENT;
+	struct kipc_wire offer, w;
+	int fd, fds[5], bell[2], view[2], pipefd[2], i;
+
+	CHECK_OK(kipc__shm_bells(bell, view));
+	CHECK_OK(pipe(pipefd));
+	raw_setup_init(&w);
+	for (i = 0; i < 12; i++) {
+		fd = raw_connect(name, &offer);
+		CHECK_EQ(offer.caps, KIPC_WIRE_CAP_PAGE_ROLES);
+		fds[0] = -1;
+		fds[1] = view[0];
+		fds[2] = view[1];
+		switch (i) {
+		case 0:		/* not sealed */
+			fds[0] = raw_memfd(&offer, c, 0, 0);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPERM);
+			break;
+		case 1:		/* sealed against growing only */
+			fds[0] = raw_memfd(&offer, c, F_SEAL_GROW, 0);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPERM);
+			break;
+		case 2:		/* the 1.0 seals: writable by its maker */
+			fds[0] = raw_memfd(&offer, c, F_SEAL_SHRINK |
+					   F_SEAL_GROW | F_SEAL_SEAL, 0);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPERM);
+			break;
+		case 3:		/* wrong size: a page more, a page less */
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, 4096);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EBADMSG);
+			close(fds[0]);
+			fd = raw_connect(name, &offer);
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, -4096);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EBADMSG);
+			break;
+		case 4:		/* the server's side of the layout */
+			offer.ring_bytes[c] *= 2;
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, 0);
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EBADMSG);
+			break;
+		case 5:		/* a pipe for a doorbell */
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, 0);
+			fds[1] = pipefd[0];
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_refused(fd);
+			break;
+		case 6:		/* a pipe for the memory */
+			fds[0] = pipefd[1];
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPERM);
+			fds[0] = -1;
+			break;
+		case 7:		/* too many fds */
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, 0);
+			fds[3] = fds[4] = pipefd[0];
+			raw_send(fd, &w, sizeof(w), fds, 5);
+			raw_refused(fd);
+			break;
+		case 8:		/* an older client: one memfd, no page roles */
+			fds[0] = raw_memfd_1_0(&offer);
+			w.caps = 0;
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPROTONOSUPPORT);
+			break;
+		case 9:		/* a cap nobody has */
+			fds[0] = raw_memfd(&offer, c, SHM_SEALS_ALL, 0);
+			w.caps |= 1ULL << 63;
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			raw_rejected(fd, -EPROTONOSUPPORT);
+			break;
+		case 10:	/* garbage */
+			raw_send(fd, "garbage!", 8, NULL, 0);
+			raw_refused(fd);
+			break;
+		default:	/* uds with fds, an unknown transport */
+			w.transports = KIPC_TRANSPORT_UDS;
+			raw_send(fd, &w, sizeof(w), fds + 1, 2);
+			raw_refused(fd);
+			w.transports = 7;
+			fd = raw_connect(name, &offer);
+			raw_send(fd, &w, sizeof(w), NULL, 0);
+			raw_refused(fd);
+			break;
+		}
+		if (fds[0] >= 0)
+			close(fds[0]);
+		raw_setup_init(&w);
+	}
+	/* One that says nothing and goes away, then a good one. */
+	fd = raw_connect(name, &offer);
+	close(fd);
+	{
+		struct name_arg na;
+
+		snprintf(na.name, sizeof(na.name), "%s", name);
+		listener_child(&na);
+	}
+}
+
+static void t_handshake_hostile(void)
+{
+	struct kipc_listener *l;
+	struct kipc_conn *s;
+	char name[64];
+	pid_t child;
+
+	l = shm_handshake_listener(name, sizeof(name));
+	child = spawn(raw_clients, name);
+	s = accept_one(l, T_MS);	/* only the good client gets through */
+	recv_is(s, "hi", 2);
+	kipc_close(s);
+	CHECK_EQ(reap(child, T_MS), 0);
+	kipc_listener_close(l);
+}
+
+/*
+ * A client that shrinks its memfd and seals it between the server's size
+ * check and its seal check would make the server map pages past the end
+ * (SIGBUS on the first touch). The race is made certain here: fstat() is
+ * this program's own, and when armed it does the client's part on the fd
+ * the server has just checked, right after the check. The server must
+ * check the seals first, so the size it then sees cannot change.
+ */
+static volatile off_t shrink_size;	/* armed: a regular file of this size */
+static volatile int shrink_done;
+
+int fstat(int fd, struct stat *st)
+{
+	int ret = fstatat(fd, "", st, AT_EMPTY_PATH);
+
+	if (!ret && shrink_size && S_ISREG(st->st_mode) &&
+	    st->st_size == shrink_size) {
+		shrink_size = 0;
+		if (!ftruncate(fd, 0) && !fcntl(fd, F_ADD_SEALS, SHM_SEALS_ALL))
+			shrink_done = 1;
+	}
+	return ret;
+}
+
+static void shrink_client(void *a)
+{
+	const char *name = a;
+	struct kipc_wire offer, w;
+	int fd, fds[3], bell[2], view[2];
+	struct name_arg na;
+
+	CHECK_OK(kipc__shm_bells(bell, view));
+	raw_setup_init(&w);
+	fd = raw_connect(name, &offer);
+	/* right size, unsealed */
+	fds[0] = raw_memfd(&offer, KIPC_SIDE_CLIENT, 0, 0);
+	fds[1] = view[0];
+	fds[2] = view[1];
+	raw_send(fd, &w, sizeof(w), fds, 3);
+	raw_refused(fd);
+	close(fds[0]);
+	snprintf(na.name, sizeof(na.name), "%s", name);
+	listener_child(&na);
+}
+
+static void t_handshake_shrink(void)
+{
+	uint32_t rb[2];
+	struct kipc_listener *l;
+	struct kipc_conn *s;
+	char name[64];
+	pid_t child;
+
+	l = shm_handshake_listener(name, sizeof(name));
+	rb[0] = rb[1] = KIPC_RING_DEFAULT;
+	child = spawn(shrink_client, name);
+	shrink_size = (off_t)sysconf(_SC_PAGESIZE) + rb[KIPC_RING_C2S];
+	s = accept_one(l, T_MS);	/* only the good client gets through */
+	CHECK(!shrink_done);		/* the good one was sealed */
+	recv_is(s, "hi", 2);
+	kipc_close(s);
+	CHECK_EQ(reap(child, T_MS), 0);
+	kipc_listener_close(l);
+}
+
+/*
+ * Hostile shm listeners: READY hands over a memfd the client must refuse
+ * (unsealed: -EPERM; the 1.0 seals, which leave it writable to its maker:
+ * -EPERM; the wrong size: -EBADMSG), or the OFFER comes from an older
+ * server without page roles (forced shm: -EPROTONOSUPPORT, naming them;
+ * automatic: uds instead). kipc_strerror() says which.
+ */
+enum { RS_UNSEALED, RS_OLD_SEALS, RS_SIZE, RS_OLD };
+
+struct raw_server_arg {
+	char name[64];
+	int ready[2];
+	int mode;
+};
+
+static void raw_server(void *a)
+{
+	struct raw_server_arg *ra = a;
+	struct sockaddr_un addr;
+	struct kipc_wire w, offer;
+	int lfd, fd, fds[4], nfds, bell[2], view[2], k;
+	socklen_t len;
+
+	CHECK_OK(kipc__shm_bells(bell, view));
+	CHECK_OK(kipc__sock_addr(ra->name, &addr, &len));
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(lfd >= 0);
+	CHECK_OK(bind(lfd, (struct sockaddr *)&addr, len));
+	CHECK_OK(listen(lfd, 4));
+	CHECK_EQ(write(ra->ready[1], "r", 1), 1);
+	for (k = 0; k < (ra->mode == RS_OLD ? 2 : 1); k++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		CHECK(fd >= 0);
+		memset(&offer, 0, sizeof(offer));
+		offer.magic = KIPC_WIRE_MAGIC;
+		offer.version = KIPC_WIRE_VERSION;
+		offer.type = KIPC_WIRE_OFFER;
+		offer.transports = (1U << KIPC_TRANSPORT_SHM) |
+				   (1U << KIPC_TRANSPORT_UDS);
+		offer.ring_bytes[0] = offer.ring_bytes[1] = KIPC_RING_DEFAULT;
+		offer.uds_max = 1024;
+		offer.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+		offer.caps = ra->mode == RS_OLD ? 0 : KIPC_WIRE_CAP_PAGE_ROLES;
+		raw_send(fd, &offer, sizeof(offer), NULL, 0);
+		if (ra->mode == RS_OLD && !k) {
+			/* forced shm: the client hangs up, no SETUP */
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+			CHECK_EQ(poll(&pf, 1, T_MS), 1);
+			CHECK_EQ(recv(fd, &w, sizeof(w), 0), 0);
+			close(fd);
+			continue;
+		}
+		raw_recv(fd, &w, fds, &nfds);
+		CHECK_EQ(w.type, KIPC_WIRE_SETUP);
+		while (nfds > 0)
+			close(fds[--nfds]);
+		w.type = KIPC_WIRE_READY;
+		if (ra->mode == RS_OLD) {
+			/* automatic: the client chose uds */
+			CHECK_EQ(w.transports, KIPC_TRANSPORT_UDS);
+			raw_send(fd, &w, sizeof(w), NULL, 0);
+		} else {
+			CHECK_EQ(w.transports, KIPC_TRANSPORT_SHM);
+			CHECK_EQ(w.caps, KIPC_WIRE_CAP_PAGE_ROLES);
+			fds[0] = raw_memfd(&offer, KIPC_SIDE_SERVER,
+					   ra->mode == RS_UNSEALED ? 0 :
+					   ra->mode == RS_OLD_SEALS ?
+					   F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL :
+					   SHM_SEALS_ALL,
+					   ra->mode == RS_SIZE ? 4096 : 0);
+			fds[1] = view[0];
+			fds[2] = view[1];
+			raw_send(fd, &w, sizeof(w), fds, 3);
+			close(fds[0]);
+		}
+		/* The client hangs up (uds: once the test closes it). */
+		{
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+			CHECK_EQ(poll(&pf, 1, T_MS), 1);
+			CHECK_EQ(recv(fd, &w, sizeof(w), 0), 0);
+		}
+		close(fd);
+	}
+	close(lfd);
+}
+
+static void t_shm_hostile_server(void)
+{
+	static const int want[] = { -EPERM, -EPERM, -EBADMSG, -EPROTONOSUPPORT };
+	struct raw_server_arg ra;
+	struct kipc_opts o;
+	struct kipc_conn *c;
+	pid_t pid;
+	char ch;
+
+	if (env_transport() != KIPC_TRANSPORT_SHM)
+		skip("a shm handshake test: run with KIPC_TRANSPORT=shm");
+	for (ra.mode = RS_UNSEALED; ra.mode <= RS_OLD; ra.mode++) {
+		snprintf(ra.name, sizeof(ra.name), "%s", new_name());
+		CHECK_OK(pipe(ra.ready));
+		pid = spawn(raw_server, &ra);
+		CHECK_EQ(read(ra.ready[0], &ch, 1), 1);
+		opts_init(&o);
+		o.transport = KIPC_TRANSPORT_SHM;
+		o.timeout_ms = T_MS;
+		CHECK_EQ(kipc_connect(ra.name, &o, &c), want[ra.mode]);
+		CHECK(strstr(kipc_strerror(want[ra.mode]),
+			     ra.mode == RS_SIZE ? "corrupt" :
+			     ra.mode == RS_OLD ? "page roles" :
+			     "F_SEAL_FUTURE_WRITE"));
+		if (ra.mode == RS_OLD) {
+			unsetenv("KIPC_TRANSPORT");	/* this test's process */
+			o.transport = KIPC_TRANSPORT_AUTO;
+			CHECK_OK(kipc_connect(ra.name, &o, &c));
+			CHECK_EQ(kipc_transport(c), KIPC_TRANSPORT_UDS);
+			kipc_close(c);
+		}
+		CHECK_EQ(reap(pid, T_MS), 0);
+		close(ra.ready[0]);
+		close(ra.ready[1]);
+	}
+}
+
+/* A client whose SETUP claims a ring format the server did not offer is
+ * refused with -EPROTONOSUPPORT; a 1.0 server offers none.
+ */
+static void format_client(void *a)
+{
+	struct kipc_wire offer, w;
+	int fd, fds[3], bell[2], view[2];
+	struct pollfd pf;
+
+	CHECK_OK(kipc__shm_bells(bell, view));
+	fd = raw_connect(a, &offer);
+	CHECK_EQ(offer.features, KIPC_LIB_FORMATS);
+	raw_setup_init(&w);
+	w.features = KIPC_F_RING_SEQ << 1;	/* no such format yet */
+	fds[0] = raw_memfd(&offer, KIPC_SIDE_CLIENT, SHM_SEALS_ALL, 0);
+	fds[1] = view[0];
+	fds[2] = view[1];
+	raw_send(fd, &w, sizeof(w), fds, 3);
+	pf.fd = fd;
+	pf.events = POLLIN;
+	CHECK_EQ(poll(&pf, 1, T_MS), 1);
+	CHECK_EQ(recv(fd, &w, sizeof(w), 0), (long)sizeof(w));
+	CHECK_EQ(w.type, KIPC_WIRE_REJECT);
+	CHECK_EQ(w.status, -EPROTONOSUPPORT);
+	close(fd);
+	close(fds[0]);
+}
+
+static void t_handshake_formats(void)
+{
+	struct kipc_listener *l;
+	struct kipc_conn *c;
+	char name[64];
+	pid_t child;
+
+	l = shm_handshake_listener(name, sizeof(name));
+	child = spawn(format_client, name);
+	CHECK_EQ(kipc_accept_timeout(l, &c, 0, 500), -ETIMEDOUT);
+	CHECK_EQ(reap(child, T_MS), 0);
+	kipc_listener_close(l);
+}
+
+TEST_GROUP(handshake,
+	{ "handshake_hostile", t_handshake_hostile, 60 },
+	{ "handshake_shrink", t_handshake_shrink, 30 },
+	{ "shm_hostile_server", t_shm_hostile_server, 30 },
+	{ "handshake_formats", t_handshake_formats, 30 });
