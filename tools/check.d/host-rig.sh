@@ -404,6 +404,11 @@ classify "kcsan: ... nor when it lists two problems, whatever its count says" "$
 	"vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
 classify "kcsan: an outside report and a passing rig: listed, passes, the rig's count stands" "$log" pass.out 0 0 \
 	"vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
+classify "kcsan: an unknown origin's race in a helper kipc called, after another report: fail" \
+	"$(kcsan_log unknown-helper)" dmesg.out 1 1 \
+	"vm-kcsan: distinct KCSAN reports: 1 in kipc, 1 outside kipc, 0 without a stack" \
+	"vm-kcsan: FAIL kipc's: data-race in memchr_inv+0x5b/0x140" \
+	"vm-kcsan: note outside kipc: $outside" "10 passed, 1 failed, 0 skipped"
 classify "kcsan: a title the rig flagged whose stacks were never seen: fail, as kipc's" \
 	"$(kcsan_log unseen)" dmesg.out 1 1 \
 	"vm-kcsan: distinct KCSAN reports: 0 in kipc, 1 outside kipc, 1 without a stack" \

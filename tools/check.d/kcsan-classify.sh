@@ -57,13 +57,19 @@ function close_report() {
 		close_report()
 		cur = title(line)
 		seen[cur] = 1
+		frame = 0
 		if (cur ~ /\[kipc\]/) body[cur] = "kipc"
 		next
 	}
 	if (cur == "") next
 	if (line ~ /=====/) { close_report(); next }
 	sub(/^\[[^]]*\] /, "", line)
-	if (line ~ /^(read|write).* by (task|interrupt)/) { frame = 0; next }
+	# An access: "read to ...", "write (marked) to ...", or the one of
+	# a race of unknown origin; its stack follows.
+	if (line ~ /^(race at unknown origin, with )?(read|write).* by (task|interrupt)/) {
+		frame = 0
+		next
+	}
 	if (line !~ /^ [^ ].*\+0x/) next
 	frame++
 	if (line ~ /\[kipc\]/ && frame <= 2) body[cur] = "kipc"
