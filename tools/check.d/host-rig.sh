@@ -402,6 +402,8 @@ classify "kcsan: ... nor when its one problem is not the dmesg check" "$log" tai
 	"vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
 classify "kcsan: ... nor when it lists two problems, whatever its count says" "$log" miscounted.out 1 1 \
 	"vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
+classify "kcsan: ... nor when the dmesg check could not scan (no start marker): it flagged nothing" \
+	"$(kcsan_log marker)" marker.out 1 1 "vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
 classify "kcsan: an outside report and a passing rig: listed, passes, the rig's count stands" "$log" pass.out 0 0 \
 	"vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
 classify "kcsan: an unknown origin's race in a helper kipc called, after another report: fail" \

@@ -111,9 +111,11 @@ fi
 [ "$rc" -eq 0 ] && exit 0
 
 # The rig failed.  Overridden only when its single problem is the dmesg
-# check and each line that check flagged is a report outside kipc.
+# check and each line that check flagged is a report outside kipc: the
+# check's "N suspicious lines", not one that could not scan the log (no
+# start marker), which flagged nothing.
 problems=$(grep -c '^kipc-vm: PROBLEM ' "$out")
-dmesg_problem=$(grep -c '^kipc-vm: PROBLEM  check dmesg failed' "$out")
+dmesg_problem=$(grep -cE '^kipc-vm: PROBLEM  check dmesg failed: [0-9]+ suspicious lines$' "$out")
 other_hits=$(grep -c '^other' <<<"$classes")
 last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
 if [ "$nout" -gt 0 ] && [ "$problems" -eq 1 ] && [ "$dmesg_problem" -eq 1 ] &&
