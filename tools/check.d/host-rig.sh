@@ -4,9 +4,10 @@
 # Self-tests of the test machinery: every check of the rig must be able to
 # fail.  Each case feeds one piece of it (run.sh's watcher and judge,
 # check.sh's step counting and static checks, the guest's /init checks,
-# the debug-kernel path) the input that once fooled it, through stand-ins
-# (tools/vm/test/fake-qemu, a fake make, fake kernel logs), and checks that
-# it now fails, and that the honest input still passes.  No VM boots here;
+# the debug-kernel path, check-kcsan's verdict) the input that once fooled
+# it, through stand-ins (tools/vm/test/fake-qemu, a fake make, fake kernel
+# logs, tools/vm/test/kcsan), and checks that it now fails, and that the
+# honest input still passes.  No VM boots here;
 # the whole file runs in well under a minute.  TAP, "N passed, M failed".
 set -u
 
