@@ -4,9 +4,10 @@
 # Self-tests of the test machinery: every check of the rig must be able to
 # fail.  Each case feeds one piece of it (run.sh's watcher and judge,
 # check.sh's step counting and static checks, the guest's /init checks,
-# the debug-kernel path) the input that once fooled it, through stand-ins
-# (tools/vm/test/fake-qemu, a fake make, fake kernel logs), and checks that
-# it now fails, and that the honest input still passes.  No VM boots here;
+# the debug-kernel path, check-kcsan's verdict) the input that once fooled
+# it, through stand-ins (tools/vm/test/fake-qemu, a fake make, fake kernel
+# logs, tools/vm/test/kcsan), and checks that it now fails, and that the
+# honest input still passes.  No VM boots here;
 # the whole file runs in well under a minute.  TAP, "N passed, M failed".
 set -u
 
@@ -323,6 +324,121 @@ check_that "kmemleak: an unreferenced object fails" \
 	grep -q 'KIPC-VM-CHECK: kmemleak fail 1 unreferenced' <<<"$out"
 out=$(guest "kmemleak_file=$work/kmemleak; kmemleak_cmd() { :; }; kmemleak_report() { :; }; kmemleak_scan")
 check_that "kmemleak: no leak passes" grep -q 'KIPC-VM-CHECK: kmemleak ok' <<<"$out"
+
+# ------------------------------------------------ check-kcsan's verdict
+# tools/check.d/kcsan-classify.sh on the hand-written console logs and rig
+# outputs of tools/vm/test/kcsan (see its README).
+kdir=$top/tools/vm/test/kcsan
+
+# kcsan_log NAME: NAME.log with its @dmesg/@dump lines expanded, in $work.
+kcsan_log()
+{
+	awk -v dir="$kdir" '
+	$1 == "@dmesg" || $1 == "@dump" {
+		f = dir "/" $2 ".report"
+		p = $1 == "@dmesg"
+		while ((getline l < f) > 0) {
+			if (l ~ /BUG: KCSAN: /) p = 1
+			if (p) print ($1 == "@dump" ? "kcsan-dump: " : "") l
+		}
+		close(f)
+		next
+	}
+	{ print }' "$kdir/$1.log" > "$work/$1.log"
+	echo "$work/$1.log"
+}
+
+# classify DESC LOG RIG RC WANT LINE...: the classifier on the console log
+# LOG and the rig output RIG (in $kdir) of a rig that exited RC exits WANT
+# and prints each LINE as a whole line; "!REGEX" is one no line matches.
+classify()
+{
+	local desc=$1 log=$2 rig=$kdir/$3 rc=$4 want=$5 out got line miss=()
+	shift 5
+	out=$(tools/check.d/kcsan-classify.sh "$log" "$rig" "$rc" 2>&1)
+	got=$?
+	[ "$got" -eq "$want" ] || miss+=("exit $got, wanted $want")
+	for line in "$@"; do
+		case $line in
+		!*) ! grep -qE -- "${line#!}" <<<"$out" || miss+=("printed /${line#!}/") ;;
+		*) grep -qxF -- "$line" <<<"$out" || miss+=("did not print: $line") ;;
+		esac
+	done
+	if [ ${#miss[@]} -eq 0 ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "${miss[@]}" "output:" "$out"
+	fi
+}
+
+nocount='![0-9]+ passed'
+outside='data-race in poll_schedule_timeout / pollwake'
+classify "kcsan: no reports, the rig passed: pass, the rig's count stands" "$kdir/clean.log" pass.out 0 0 \
+	"vm-kcsan: distinct KCSAN reports: 0 in kipc, 0 outside kipc, 0 without a stack" \
+	'!FAIL|note|flagged' "$nocount"
+log=$(kcsan_log kipc-first)
+classify "kcsan: kipc in the first frame of either access, or in an unknown origin's title: fail, named" \
+	"$log" dmesg.out 1 1 \
+	"vm-kcsan: distinct KCSAN reports: 3 in kipc, 0 outside kipc, 0 without a stack" \
+	"vm-kcsan: FAIL kipc's: data-race in __fget_light / kipc_conn_shutdown" \
+	"vm-kcsan: FAIL kipc's: data-race in copy_page_to_iter / kipc_ring_tail" \
+	"vm-kcsan: FAIL kipc's: data-race in kipc_ring_peek+0x3c/0x80 [kipc]" \
+	"10 passed, 1 failed, 0 skipped"
+classify "kcsan: kipc in the second frame (a helper it called): fail, though the rig passed" \
+	"$(kcsan_log helper)" pass.out 0 1 \
+	"vm-kcsan: distinct KCSAN reports: 1 in kipc, 0 outside kipc, 0 without a stack" \
+	"vm-kcsan: FAIL kipc's: data-race in eventfd_read / eventfd_signal" \
+	"10 passed, 1 failed, 0 skipped"
+log=$(kcsan_log outside)
+classify "kcsan: a core-kernel race five frames below kipc is listed, and the rig's dmesg failure overridden" \
+	"$log" dmesg.out 1 0 \
+	"vm-kcsan: distinct KCSAN reports: 0 in kipc, 1 outside kipc, 0 without a stack" \
+	"vm-kcsan: note outside kipc: $outside" \
+	"vm-kcsan: reports outside kipc are listed, not failed (full text in $log)" \
+	"vm-kcsan: the rig's one failure is its dmesg check on the reports outside kipc above: not counted" \
+	"10 passed, 0 failed, 0 skipped" '!FAIL|flagged'
+classify "kcsan: ... but not when the rig had a second problem (taint)" "$log" dmesg-taint.out 1 1 \
+	"vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
+classify "kcsan: ... nor when its one problem is not the dmesg check" "$log" taint.out 1 1 \
+	"vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
+classify "kcsan: ... nor when it lists two problems, whatever its count says" "$log" miscounted.out 1 1 \
+	"vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
+classify "kcsan: ... nor when the dmesg check could not scan (no start marker): it flagged nothing" \
+	"$(kcsan_log marker)" marker.out 1 1 "vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
+classify "kcsan: an outside report and a passing rig: listed, passes, the rig's count stands" "$log" pass.out 0 0 \
+	"vm-kcsan: note outside kipc: $outside" '!not counted' "$nocount"
+classify "kcsan: an unknown origin's race in a helper kipc called, after another report: fail" \
+	"$(kcsan_log unknown-helper)" dmesg.out 1 1 \
+	"vm-kcsan: distinct KCSAN reports: 1 in kipc, 1 outside kipc, 0 without a stack" \
+	"vm-kcsan: FAIL kipc's: data-race in memchr_inv+0x5b/0x140" \
+	"vm-kcsan: note outside kipc: $outside" "10 passed, 1 failed, 0 skipped"
+classify "kcsan: a title the rig flagged whose stacks were never seen: fail, as kipc's" \
+	"$(kcsan_log unseen)" dmesg.out 1 1 \
+	"vm-kcsan: distinct KCSAN reports: 0 in kipc, 1 outside kipc, 1 without a stack" \
+	"vm-kcsan: FAIL stack not seen (counted as kipc's): data-race in kipc_recv / kipc_send" \
+	"vm-kcsan: note outside kipc: $outside" "10 passed, 1 failed, 0 skipped" '!not counted'
+classify "kcsan: a report printed after the kcsan-dump (rmmod) is classified from the rig's dmesg block" \
+	"$(kcsan_log late)" dmesg.out 1 1 \
+	"vm-kcsan: distinct KCSAN reports: 1 in kipc, 0 outside kipc, 0 without a stack" \
+	"vm-kcsan: FAIL kipc's: data-race in kipc_conn_free / kipc_timer_fn" \
+	"10 passed, 1 failed, 0 skipped"
+sed 's/$/\r/' "$log" > "$work/outside-crlf.log"
+classify "kcsan: CRLF line endings: the same verdict, no CR in the lines printed" \
+	"$work/outside-crlf.log" dmesg.out 1 0 \
+	"vm-kcsan: note outside kipc: $outside" \
+	"vm-kcsan: the rig's one failure is its dmesg check on the reports outside kipc above: not counted" \
+	"10 passed, 0 failed, 0 skipped" $'!\r'
+sed 's/$/\r/' "$work/kipc-first.log" > "$work/kipc-first-crlf.log"
+classify "kcsan: ... and a kipc report in a CRLF log still fails, named" \
+	"$work/kipc-first-crlf.log" dmesg.out 1 1 \
+	"vm-kcsan: FAIL kipc's: data-race in __fget_light / kipc_conn_shutdown" \
+	"vm-kcsan: FAIL kipc's: data-race in copy_page_to_iter / kipc_ring_tail" $'!\r'
+classify "kcsan: a line the rig flagged outside every report: listed, and the dmesg failure stands" \
+	"$(kcsan_log flagged)" dmesg.out 1 1 \
+	"vm-kcsan: note outside kipc: $outside" \
+	"vm-kcsan: flagged by the rig, not a KCSAN report: [   47.302118] INFO: task kipc_stress_test:262 blocked for more than 61 seconds." \
+	"vm-kcsan: flagged by the rig, not a KCSAN report: [   47.305530] Call Trace:" \
+	'!not counted|lockdep' "$nocount"
 
 # --------------------------------------------------------- native mode
 if [ "$(id -u)" -eq 0 ] && command -v unshare > /dev/null &&

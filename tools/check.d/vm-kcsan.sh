@@ -3,18 +3,8 @@
 # The KCSAN part of `make check-kcsan` (tools/check.sh --kcsan-kernel, which
 # exports KERNEL/KDIR of the KCSAN kernel and VM_REQUIRE_KCONFIG): the race
 # suite and the stress test, with their manifest limits, in the VM, then
-# every "BUG: KCSAN:" report of the run sorted into kipc's and the rest.
-#
-# A report is kipc's when either access is in kipc.ko ("[kipc]" in its
-# first frame) or in a kernel helper kipc called directly (its second):
-# each of those fails the run.  A report whose accesses are the core
-# kernel's own, even below a kipc call (fs/select.c's pwq->triggered,
-# written by pollwake() under kipc's wake_up, read by poll_schedule_
-# timeout()), is listed and does not fail,
-# but only when it is all the rig objected to: the guest's dmesg check
-# fails on any "BUG:", so the rig's verdict is overridden when its one
-# problem is that check and every line it flagged is the title of such a
-# report.  A report whose stacks were never seen counts as kipc's.
+# every "BUG: KCSAN:" report of the run sorted into kipc's (fails the run)
+# and the rest (listed) by tools/check.d/kcsan-classify.sh, which says how.
 #
 # The reports' stacks come from a last command in the guest that prints
 # them from dmesg, prefixed "kcsan-dump: " (reports printed after it, at
@@ -52,92 +42,4 @@ tools/vm/run.sh "${args[@]}" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 log=$VM_OUT/console.log
 [ -f "$log" ] || { echo "vm-kcsan.sh: no $log"; exit "$((rc ? rc : 1))"; }
-
-# Titles, one per line, "kipc", "outside" or "unseen" first.
-classes=$(tr -d '\r' < "$log" | awk '
-function title(line) {
-	sub(/.*BUG: KCSAN: /, "", line)
-	return line
-}
-function close_report() {
-	if (cur != "" && body[cur] == "") body[cur] = "outside"
-	cur = ""
-}
-/^KIPC-VM-DMESG-LOG-BEGIN/ { inlog = 1; next }
-/^KIPC-VM-DMESG-LOG-END/ { close_report(); inlog = 0; next }
-/^KIPC-VM-DMESG: / {
-	line = $0
-	sub(/^KIPC-VM-DMESG: /, "", line)
-	if (line ~ /BUG: KCSAN: /) seen[title(line)] = 1
-	else flagged[line] = 1
-	next
-}
-{
-	line = $0
-	if (line ~ /^kcsan-dump: /) sub(/^kcsan-dump: /, "", line)
-	else if (!inlog) next
-	if (cur != "") inreport[line] = 1
-	if (line ~ /BUG: KCSAN: /) {
-		close_report()
-		cur = title(line)
-		seen[cur] = 1
-		if (cur ~ /\[kipc\]/) body[cur] = "kipc"
-		next
-	}
-	if (cur == "") next
-	if (line ~ /=====/) { close_report(); next }
-	sub(/^\[[^]]*\] /, "", line)
-	if (line ~ /^(read|write).* by (task|interrupt)/) { frame = 0; next }
-	if (line !~ /^ [^ ].*\+0x/) next
-	frame++
-	if (line ~ /\[kipc\]/ && frame <= 2) body[cur] = "kipc"
-}
-END {
-	close_report()
-	for (t in seen) print (t in body ? body[t] : "unseen") "\t" t
-	# Flagged lines of the rig that are no part of a report (a frame
-	# such as lockdep_hardirqs_on+0x12/0x90 matches its "lockdep").
-	for (l in flagged) if (!(l in inreport)) print "other\t" l
-}' | sort)
-
-nkipc=$(grep -c '^kipc' <<<"$classes")
-nout=$(grep -c '^outside' <<<"$classes")
-nunseen=$(grep -c '^unseen' <<<"$classes")
-echo "vm-kcsan: distinct KCSAN reports: $nkipc in kipc, $nout outside kipc, $nunseen without a stack"
-while IFS=$'\t' read -r class t; do
-	[ -n "$t" ] || continue
-	case $class in
-	kipc)	echo "vm-kcsan: FAIL kipc's: $t" ;;
-	unseen)	echo "vm-kcsan: FAIL stack not seen (counted as kipc's): $t" ;;
-	outside) echo "vm-kcsan: note outside kipc: $t" ;;
-	*)	echo "vm-kcsan: flagged by the rig, not a KCSAN report: $t" ;;
-	esac
-done <<<"$classes"
-[ "$nkipc" -eq 0 ] && [ "$nunseen" -eq 0 ] && [ "$nout" -gt 0 ] &&
-	echo "vm-kcsan: reports outside kipc are listed, not failed (full text in $log)"
-
-if [ "$nkipc" -gt 0 ] || [ "$nunseen" -gt 0 ]; then
-	echo "vm-kcsan: $nkipc data-race reports in kipc, $nunseen unseen; full text in $log"
-	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
-	p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"${last:-0 passed}")
-	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"${last:-0 passed, 0 failed}")
-	s=$(grep -oE '[0-9]+ skipped' <<<"$last" | grep -oE '[0-9]+')
-	[ "$f" -gt 0 ] || f=1
-	echo "$p passed, $f failed, ${s:-0} skipped"
-	exit 1
-fi
-[ "$rc" -eq 0 ] && exit 0
-
-# The rig failed.  Overridden only when its single problem is the dmesg
-# check and each line that check flagged is a report outside kipc.
-problems=$(grep -c '^kipc-vm: PROBLEM ' "$out")
-dmesg_problem=$(grep -c '^kipc-vm: PROBLEM  check dmesg failed' "$out")
-other_hits=$(grep -c '^other' <<<"$classes")
-last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
-if [ "$nout" -gt 0 ] && [ "$problems" -eq 1 ] && [ "$dmesg_problem" -eq 1 ] &&
-	[ "$other_hits" -eq 0 ] && [[ $last =~ ^([0-9]+)\ passed,\ 1\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
-	echo "vm-kcsan: the rig's one failure is its dmesg check on the reports outside kipc above: not counted"
-	echo "${BASH_REMATCH[1]} passed, 0 failed, ${BASH_REMATCH[3]:-0} skipped"
-	exit 0
-fi
-exit "$rc"
+tools/check.d/kcsan-classify.sh "$log" "$out" "$rc"
