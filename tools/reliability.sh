@@ -133,7 +133,13 @@ emit()
 	echo "the suites and the script. The guarantees at the end are"
 	echo "hand-written, in \`docs/reliability-guarantees.md\`."
 	echo
-	echo "Sources: $(printf '`%s` ' "$@")"
+	# Each log by its run folder and name: no path of the machine that
+	# made the report.
+	printf 'Sources:'
+	for log in "$@"; do
+		printf ' `%s/%s`' "$(basename "$(dirname "$log")")" "$(basename "$log")"
+	done
+	echo
 	echo
 	echo "Columns: the run (the log's folder: \`vm-KVER\` is a VM console, \`host:STEP\`"
 	echo "a host step's log), the test program with the rig's verdict and time,"
