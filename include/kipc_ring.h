@@ -520,8 +520,17 @@ KIPC_RING_FAST int kipc_ring_peek_seq(struct kipc_ring *r, const void **payload,
 		goto corrupt;
 	for (;;) {
 		rec = kipc_ring_head_rec(r);
-		if (rec.pos != KIPC_REC_SEQ(r->pos))
+		if (rec.pos != KIPC_REC_SEQ(r->pos)) {
+			/* A record we found here and did not consume (peeked,
+			 * or too big for a recv buffer) cannot go away: the
+			 * producer rewrote a published header. Not "nothing
+			 * yet": the waits take seen != pos as a record there,
+			 * and a non-blocking recv would spin forever.
+			 */
+			if (r->seen != r->pos)
+				goto corrupt;
 			return -EAGAIN;
+		}
 		off = r->pos & r->mask;
 		if (rec.len & KIPC_REC_PAD) {
 			span = r->size - off;

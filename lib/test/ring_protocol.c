@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
 /*
  * The ring protocol (include/kipc_ring.h) on its own, without a
- * connection: the SEQ format never reads stale payload as a record.
+ * connection: the SEQ format never reads stale payload as a record, and a
+ * record rewritten after the consumer found it breaks the ring.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -70,5 +71,53 @@ static void t_seq_stale_payload(void)
 	free(data);
 }
 
+/*
+ * SEQ: a record the consumer found and left in place (a peek, or a recv
+ * whose buffer was too small) whose header the producer then rewrites is a
+ * broken ring, -EBADMSG; it was "nothing yet" (-EAGAIN) while the waits
+ * took the record as there, and a non-blocking recv spun forever.
+ */
+static void t_seq_rewritten_record(void)
+{
+	static struct kipc_index_page idx;
+	struct kipc_ring tx, rx;
+	uint8_t *data = aligned_alloc(64, 4096);
+	const uint64_t garbage[] = { 0, 0x1234567890abcdefULL };
+	const void *q;
+	uint64_t word;
+	uint32_t len;
+	void *w;
+	int i;
+
+	CHECK(data);
+	for (i = 0; i < 2; i++) {
+		memset(data, 0, 4096);
+		memset(&idx, 0, sizeof(idx));
+		kipc_ring_init(&tx, data, 4096, &idx.prod, &idx.cons);
+		kipc_ring_init(&rx, data, 4096, &idx.prod, &idx.cons);
+		kipc_ring_set_format(&tx, KIPC_F_RING_SEQ);
+		kipc_ring_set_format(&rx, KIPC_F_RING_SEQ);
+		CHECK_OK(kipc_ring_reserve(&tx, 100, &w));
+		memset(w, 0x3c, 100);
+		kipc_ring_commit(&tx);
+		CHECK(kipc_ring_publish(&tx));
+		CHECK_OK(kipc_ring_peek(&rx, &q, &len));
+		CHECK_EQ(len, 100u);
+		/* Peeked twice: the same record, still there. */
+		CHECK_OK(kipc_ring_peek(&rx, &q, &len));
+		CHECK_EQ(kipc_ring_cons_refresh(&rx), 1);
+		/* The producer's header word at 0 becomes zero (what a mark
+		 * or a sweep leaves), then anything else.
+		 */
+		word = garbage[i];
+		memcpy(data, &word, sizeof(word));
+		CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EBADMSG);
+		CHECK(rx.broken);
+		CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EBADMSG);
+	}
+	free(data);
+}
+
 TEST_GROUP(ring_protocol,
-	{ "seq_stale_payload", t_seq_stale_payload, 30 });
+	{ "seq_stale_payload", t_seq_stale_payload, 30 },
+	{ "seq_rewritten_record", t_seq_rewritten_record, 30 });

@@ -2,7 +2,8 @@
 /*
  * A hostile peer (internal hooks): it scribbles over every byte it can
  * write, offers rings beyond the connector's cap, or corrupts an index
- * while we sleep. The victim sees only documented errors.
+ * while we sleep, or rewrites a record we found. The victim sees only
+ * documented errors.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -368,7 +369,57 @@ static void t_corrupt_index_wake(void)
 	}
 }
 
+/*
+ * The peer rewrites the header of a record we found and left in place
+ * (a recv buffer too small for it, or a peek): the connection is broken,
+ * -EBADMSG at once, for a non-blocking recv as for a waiting one. The SEQ
+ * consumer used to read it as "nothing yet" while its waits took the
+ * record as there: every recv then spun forever, KIPC_NONBLOCK included.
+ */
+static void t_rewritten_record(void)
+{
+	static uint8_t buf[4096];
+	uint8_t msg[100];
+	struct kipc_ring *r;
+	uint64_t *hdr;
+	const void *q;
+	struct pair p;
+	int64_t t0;
+	int how;
+
+	memset(msg, 0x77, sizeof(msg));
+	for (how = 0; how < 4; how++) {
+		pair_open(&p, NULL, NULL);
+		if (!ring_transport(p.c)) {
+			pair_close(&p);
+			skip("uds has no ring");
+		}
+		/* Where the server's next record goes, in its own pages. */
+		r = kipc__test_ring(p.s, 1);
+		hdr = (uint64_t *)(void *)(r->data + (r->pos & r->mask));
+		send_ok(p.s, msg, sizeof(msg));
+		if (how % 2)
+			CHECK_EQ(kipc_peek(p.c, &q, KIPC_NONBLOCK),
+				 (long)sizeof(msg));
+		else
+			CHECK_EQ(kipc_recv(p.c, buf, 10, KIPC_NONBLOCK),
+				 -EMSGSIZE);
+		__atomic_store_n(hdr, 0, __ATOMIC_RELEASE);
+		t0 = now_ns();
+		if (how < 2)
+			CHECK_EQ(kipc_recv(p.c, buf, sizeof(buf), KIPC_NONBLOCK),
+				 -EBADMSG);
+		else
+			CHECK_EQ(kipc_recv_timeout(p.c, buf, sizeof(buf), 0,
+						   3000), -EBADMSG);
+		CHECK(now_ns() - t0 < 2000000000);
+		CHECK_EQ(kipc_peek(p.c, &q, KIPC_NONBLOCK), -EBADMSG);
+		pair_close(&p);
+	}
+}
+
 TEST_GROUP(peer,
 	{ "hostile_peer", t_hostile_peer, 300 },
 	{ "ring_cap_hostile_offer", t_ring_cap_hostile_offer, 30 },
-	{ "corrupt_index_wake", t_corrupt_index_wake, 30 });
+	{ "corrupt_index_wake", t_corrupt_index_wake, 30 },
+	{ "rewritten_record", t_rewritten_record, 10 });
