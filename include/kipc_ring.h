@@ -363,6 +363,11 @@ KIPC_RING_FAST int kipc_ring_reserve(struct kipc_ring *r, uint32_t len,
 		    (int32_t)(r->clean - (end + KIPC_REC_MARK)) < 0)
 			kipc_ring_mark(r, end);
 		r->dirty = end;
+		/* Never behind: a producer that stops sweeping (KIPC_MORE
+		 * only) must not find it "ahead" once pos is 2^31 past it.
+		 */
+		if ((int32_t)(r->clean - end) < 0)
+			r->clean = end;
 		*payload = r->data + off + sizeof(*rec);
 		return 0;
 	}

@@ -223,11 +223,71 @@ static void t_sweep_unaligned_tail(void)
 	free(b.data);
 }
 
+/*
+ * A producer that never sweeps (one that only ever sends with KIPC_MORE
+ * and flushes, or a user of the bare ring) and has moved 2^31 bytes on:
+ * the zeroed region it knew of at the start must not look ahead of it
+ * again (positions are 32-bit), or a header forged in stale payload
+ * would read as the next record.
+ */
+static void t_sweep_position_wrap(void)
+{
+	const uint32_t size = 1u << 20, big = (1u << 19) - 8;
+	struct kipc_index_page idx;
+	struct kipc_ring tx, rx;
+	union kipc_rec_word forged;
+	uint8_t *data = aligned_alloc(64, size);
+	const void *q;
+	uint32_t len, p;
+	void *w;
+
+	CHECK(data);
+	memset(data, 0, size);
+	memset(&idx, 0, sizeof(idx));
+	kipc_ring_init(&tx, data, size, &idx.prod, &idx.cons);
+	kipc_ring_init(&rx, data, size, &idx.prod, &idx.cons);
+	kipc_ring_set_format(&tx, KIPC_F_RING_SEQ);
+	kipc_ring_set_format(&rx, KIPC_F_RING_SEQ);
+	CHECK_OK(kipc_ring_reserve(&tx, 8, &w));
+	kipc_ring_commit(&tx);
+	CHECK(kipc_ring_publish(&tx));
+	kipc_ring_sweep(&tx);	/* zero known up to 128 */
+	CHECK_OK(kipc_ring_peek(&rx, &q, &len));
+	kipc_ring_consume(&rx);
+	kipc_ring_release(&rx);
+	/* 2^31 bytes more, without a sweep (payloads left as they are). */
+	while (tx.pos < 0x80000000u + 4096) {
+		CHECK_OK(kipc_ring_reserve(&tx, big, &w));
+		kipc_ring_commit(&tx);
+		CHECK(kipc_ring_publish(&tx));
+		CHECK_OK(kipc_ring_peek(&rx, &q, &len));
+		CHECK_EQ(len, big);
+		kipc_ring_consume(&rx);
+		kipc_ring_release(&rx);
+	}
+	/* An 8-byte record at p; stale bytes at p + 16 forge the next. */
+	p = tx.pos;
+	forged.rec.len = 5;
+	forged.rec.pos = KIPC_REC_SEQ(p + 16);
+	memcpy(data + ((p + 16) & (size - 1)), &forged.word, 8);
+	CHECK_OK(kipc_ring_reserve(&tx, 8, &w));
+	memset(w, 7, 8);
+	kipc_ring_commit(&tx);
+	CHECK(kipc_ring_publish(&tx));
+	CHECK_OK(kipc_ring_peek(&rx, &q, &len));
+	CHECK_EQ(len, 8u);
+	kipc_ring_consume(&rx);
+	CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EAGAIN);
+	CHECK(!rx.broken);
+	free(data);
+}
+
 const struct test fastpath_tests[] = {
 	{ "sweep_one_line", t_sweep_one_line, 30 },
 	{ "sweep_cancelled_payload", t_sweep_cancelled_payload, 30 },
 	{ "sweep_free_space_only", t_sweep_free_space_only, 30 },
 	{ "sweep_unaligned_tail", t_sweep_unaligned_tail, 30 },
+	{ "sweep_position_wrap", t_sweep_position_wrap, 30 },
 };
 #define FASTPATH_TESTS	(int)(sizeof(fastpath_tests) / sizeof(fastpath_tests[0]))
 
