@@ -461,7 +461,7 @@ KIPC_RING_FAST bool kipc_ring_publish(struct kipc_ring *r)
  */
 KIPC_RING_FAST void kipc_ring_sweep(struct kipc_ring *r)
 {
-	uint32_t at, to, lim, n;
+	uint32_t at, to, lim, n, eol;
 	volatile uint64_t *w;
 
 	if (!r->seq || KIPC_REC_SPAN(r->len) > KIPC_RING_SWEEP_SPAN)
@@ -482,8 +482,13 @@ KIPC_RING_FAST void kipc_ring_sweep(struct kipc_ring *r)
 			to = lim;
 	}
 	while ((int32_t)(to - at) > 0) {
-		/* To the end of at's line: a line never crosses the ring end. */
-		n = (((at | 63) + 1 < to ? (at | 63) + 1 : to) - at) / 8;
+		/* To the end of at's line (a line never crosses the ring
+		 * end), or to to; compared as positions, which wrap.
+		 */
+		eol = (at | 63) + 1;
+		if ((int32_t)(to - eol) < 0)
+			eol = to;
+		n = (eol - at) / 8;
 		w = kipc_ring_slot(r, at);
 		at += n * 8;
 		if (n == 8) {	/* a whole line, the usual case */
