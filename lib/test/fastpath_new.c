@@ -298,14 +298,17 @@ static void t_sweep_across_wrap(void)
 	memset(data, 0, RING);
 	memset(data + RING, 0xee, 256);	/* a guard after the data area */
 	memset(&idx, 0, sizeof(idx));
-	idx.prod.head = idx.cons.tail = 0u - 1024;
+	/* Start in the last line of the ring, 48 bytes before 2^32: the
+	 * first sweep begins there and must stop at the ring end.
+	 */
+	idx.prod.head = idx.cons.tail = 0u - 48;
 	kipc_ring_init(&tx, data, RING, &idx.prod, &idx.cons);
 	kipc_ring_init(&rx, data, RING, &idx.prod, &idx.cons);
 	kipc_ring_set_format(&tx, KIPC_F_RING_SEQ);
 	kipc_ring_set_format(&rx, KIPC_F_RING_SEQ);
 	kipc_ring_resume_prod(&tx);
 	kipc_ring_resume_cons(&rx);
-	for (i = 0; (int32_t)(tx.pos - 1024) < 0; i++) {
+	for (i = 0; (int32_t)(tx.pos - 2048) < 0; i++) {
 		uint32_t len = lens[i % 9], n;
 		const uint8_t *q;
 		void *w;
