@@ -29,6 +29,11 @@
  *    ones only through the first, so one release publishes them all.
  *    head is still stored with release afterwards, for the driver's
  *    readiness and for kipc_ring_resume_prod(); the consumer ignores it.
+ *    The mark is skipped where the slot is known to hold zero (which
+ *    never reads as a record either): after a publication the producer
+ *    zeroes the free slots just ahead of its position (kipc_ring_sweep()),
+ *    relaxed; they precede the next header's store-release in program
+ *    order, which publishes them as it publishes a mark.
  *  - consumer: reads records, then store-release tail. Pairs with the
  *    producer's load-acquire of tail, so the producer only overwrites bytes
  *    the consumer has finished reading.
@@ -67,6 +72,12 @@ struct kipc_ring {
 	uint32_t mark;		/* KIPC_REC_MARK with SEQ, else 0 */
 	uint32_t gate_off;	/* SEQ producer: first unpublished header */
 	uint64_t gate_word;	/* ... and its value, stored at publish */
+	uint32_t clean;		/* SEQ producer: the slots from pos up to here
+				 * hold zero (kipc_ring_sweep())
+				 */
+	uint32_t dirty;		/* SEQ producer: end of the last buffer handed
+				 * out; slots below it may hold its bytes
+				 */
 };
 
 /* The calls of the fast path: one function with their caller, whatever
@@ -177,6 +188,8 @@ static inline void kipc_ring_init(struct kipc_ring *r, void *data,
 	r->mark = 0;
 	r->gate_off = 0;
 	r->gate_word = 0;
+	r->clean = 0;
+	r->dirty = 0;
 }
 
 /* After kipc_ring_init(): the ring formats (KIPC_F_RING_*) in use, as the
@@ -245,6 +258,8 @@ static inline void kipc_ring_resume_prod(struct kipc_ring *r)
 	r->seen = r->pos - r->size;
 	/* SEQ: the slot at head was marked before head was stored. */
 	r->gated = false;
+	/* Nothing ahead is known to be zero. */
+	r->clean = r->dirty = r->pos;
 }
 
 static inline void kipc_ring_resume_cons(struct kipc_ring *r)
@@ -303,7 +318,7 @@ static inline int kipc_ring_prod_free(struct kipc_ring *r, bool refresh,
 KIPC_RING_FAST int kipc_ring_reserve(struct kipc_ring *r, uint32_t len,
 				    void **payload)
 {
-	uint32_t need, avail, off, room;
+	uint32_t need, avail, off, room, end;
 	struct kipc_rec *rec;
 	int ret;
 
@@ -337,9 +352,22 @@ KIPC_RING_FAST int kipc_ring_reserve(struct kipc_ring *r, uint32_t len,
 			off = 0;
 		}
 		/* Marked now rather than at commit: the line's ownership is
-		 * then fetched while the payload is written.
+		 * then fetched while the payload is written. Not needed
+		 * where kipc_ring_sweep() zeroed the slot and no buffer
+		 * handed out since (a reservation cancelled or trimmed)
+		 * reached it: in a ping-pong, a record that ends a line
+		 * then writes that line only.
 		 */
-		kipc_ring_mark(r, r->pos + r->span);
+		end = r->pos + r->span;
+		if ((int32_t)(end - r->dirty) < 0 ||
+		    (int32_t)(r->clean - (end + KIPC_REC_MARK)) < 0)
+			kipc_ring_mark(r, end);
+		r->dirty = end;
+		/* Never behind: a producer that stops sweeping (KIPC_MORE
+		 * only) must not find it "ahead" once pos is 2^31 past it.
+		 */
+		if ((int32_t)(r->clean - end) < 0)
+			r->clean = end;
 		*payload = r->data + off + sizeof(*rec);
 		return 0;
 	}
@@ -409,6 +437,76 @@ KIPC_RING_FAST bool kipc_ring_publish(struct kipc_ring *r)
 	__atomic_store_n(&r->prod->head, r->pos, __ATOMIC_RELEASE);
 	r->pub = r->pos;
 	return true;
+}
+
+/* SEQ producer: the most a record can span and still end, with the slot
+ * after it, in what kipc_ring_sweep() keeps zero ahead of r->pos.
+ */
+#define KIPC_RING_SWEEP_SPAN	(128U - KIPC_REC_MARK)
+
+/*
+ * kipc_ring_sweep - SEQ producer, after a publication, with no
+ * reservation open: make sure the header slots from r->pos to the end of
+ * the cache line after the one r->pos is in hold zero, so that the next
+ * small record needs no mark (in a ping-pong of 56 B payloads, one record
+ * per line, the mark is a second line written per message). Each line is
+ * zeroed once, when r->pos enters the line before it; nothing is done
+ * after a record too long to benefit (the next one is likely alike).
+ * Only bytes the consumer has handed back (below r->seen + r->size) and
+ * that no published record holds (from r->pos on) are written. The slot
+ * at r->pos holds a mark or zero already, and storing zero over it while
+ * the consumer spins there is harmless: each slot is one 64-bit store, so
+ * the consumer sees a mark or zero, never a record. Relaxed: see "Memory
+ * ordering" at the top.
+ */
+KIPC_RING_FAST void kipc_ring_sweep(struct kipc_ring *r)
+{
+	uint32_t at, to, lim, n, eol;
+	volatile uint64_t *w;
+
+	if (!r->seq || KIPC_REC_SPAN(r->len) > KIPC_RING_SWEEP_SPAN)
+		return;
+	to = (r->pos | 63) + 1 + 64;
+	if ((int32_t)(r->clean - to) >= 0)
+		return;		/* the usual case: done at an earlier call */
+	at = (int32_t)(r->clean - r->pos) < 0 ? r->pos : r->clean;
+	/* seen is the consumer's tail: bounded, but not always 8-aligned.
+	 * A cached one that stops us is refreshed (once a lap or so).
+	 */
+	lim = (r->seen + r->size) & ~(KIPC_REC_ALIGN - 1);
+	if ((int32_t)(to - lim) > 0) {
+		if (kipc_ring_prod_free(r, true, &n))
+			return;
+		lim = (r->seen + r->size) & ~(KIPC_REC_ALIGN - 1);
+		if ((int32_t)(to - lim) > 0)
+			to = lim;
+	}
+	while ((int32_t)(to - at) > 0) {
+		/* To the end of at's line (a line never crosses the ring
+		 * end), or to to; compared as positions, which wrap.
+		 */
+		eol = (at | 63) + 1;
+		if ((int32_t)(to - eol) < 0)
+			eol = to;
+		n = (eol - at) / 8;
+		w = kipc_ring_slot(r, at);
+		at += n * 8;
+		if (n == 8) {	/* a whole line, the usual case */
+			w[0] = 0;
+			w[1] = 0;
+			w[2] = 0;
+			w[3] = 0;
+			w[4] = 0;
+			w[5] = 0;
+			w[6] = 0;
+			w[7] = 0;
+			continue;
+		}
+		while (n--)
+			*w++ = 0;
+	}
+	if ((int32_t)(at - r->clean) > 0)
+		r->clean = at;
 }
 
 /* After kipc_ring_publish(): does the consumer want a kick? The full

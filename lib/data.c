@@ -284,6 +284,7 @@ KIPC_API ssize_t kipc_send_timeout(struct kipc_conn *c, const void *buf,
 		ret = tx_publish(c, flags);
 		if (unlikely(ret))
 			return ret;
+		kipc_ring_sweep(&c->tx.ring);
 	}
 	return len;
 }
@@ -320,6 +321,7 @@ KIPC_API int kipc_reserve(struct kipc_conn *c, size_t len, void **buf,
 KIPC_API int kipc_commit(struct kipc_conn *c, size_t len, unsigned int flags)
 {
 	struct kipc_tx *tx;
+	int ret;
 
 	if (!c || (flags & ~KIPC_FLAGS_ALL))
 		return -EINVAL;
@@ -336,7 +338,10 @@ KIPC_API int kipc_commit(struct kipc_conn *c, size_t len, unsigned int flags)
 	kipc_ring_commit(&tx->ring);
 	if (flags & KIPC_MORE)
 		return 0;
-	return tx_publish(c, flags);
+	ret = tx_publish(c, flags);
+	if (!ret)
+		kipc_ring_sweep(&tx->ring);
+	return ret;
 }
 
 KIPC_API int kipc_flush(struct kipc_conn *c, unsigned int flags)

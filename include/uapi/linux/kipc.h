@@ -392,7 +392,10 @@ static inline void kipc_layout_init(struct kipc_shared_hdr *h,
  * look like the next record, so before it publishes a record the producer
  * stores a mark, a header { 0, p } for the slot's own position p, in the
  * header slot that follows it (KIPC_REC_MARK bytes, counted in the room it
- * needs: a record of span n needs n + 8 bytes free). The seq of p is ~p:
+ * needs: a record of span n needs n + 8 bytes free), unless it knows the
+ * slot holds zero already (libkipc zeroes the free slots just ahead of
+ * it, kipc_ring_sweep()); a reader cannot tell the two apart and need not.
+ * The seq of p is ~p:
  * never p and never 0 (p is 8-aligned), so neither a mark nor zeroed
  * memory ever reads as a record, nor does any earlier lap's header or
  * mark (~p - p is odd, a lap is even). head and msgs are still stored at
