@@ -18,13 +18,13 @@
 
 extern const struct test_group growth_group, ring_cap_group, basic_group,
 	cred_group, errors_group, ring_state_group, eos_group, poll_group,
-	nokick_group, listener_group, ring_protocol_group, wait_group,
-	threads_group, lifecycle_group, perm_group, kill_group, stream_group,
-	leftovers_group;
+	nokick_group, listener_group, ring_protocol_group, ring_sweep_group,
+	wait_group, threads_group, lifecycle_group, perm_group, kill_group,
+	stream_group, leftovers_group;
 
 /* The long ones late; leftovers last, to see what the others left. */
 TEST_MAIN(&growth_group, &ring_cap_group, &basic_group, &cred_group,
 	  &errors_group, &ring_state_group, &eos_group, &poll_group,
 	  &nokick_group, &listener_group, &ring_protocol_group,
-	  &lifecycle_group, &perm_group, &wait_group, &threads_group,
-	  &kill_group, &stream_group, &leftovers_group)
+	  &ring_sweep_group, &lifecycle_group, &perm_group, &wait_group,
+	  &threads_group, &kill_group, &stream_group, &leftovers_group)

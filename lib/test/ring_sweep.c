@@ -1,17 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
 /*
- * fastpath_new.c - the SEQ producer's sweep (kipc_ring_sweep() in
- * include/kipc_ring.h), on the bare ring: a record whose next header slot
- * the sweep has zeroed is published without a mark, and the sweep never
- * lets a stale or forged header through nor writes a byte the consumer
- * still holds.
- *
- * For the lead to wire into the library suite: the tests are the table
- * fastpath_tests[] (FASTPATH_TESTS entries); built with
- * -DFASTPATH_NEW_MAIN it is a program of its own:
- *   cc -Wall -Wextra -Werror -O2 -std=gnu11 -Iinclude -Iinclude/uapi \
- *      -Ilib -DFASTPATH_NEW_MAIN lib/test/fastpath_new.c lib/test/harness.c \
- *      build/lib/libkipc.a -lpthread -o build/lib/test/fastpath_new
+ * The SEQ producer's sweep (kipc_ring_sweep() in include/kipc_ring.h), on
+ * the bare ring: a record whose next header slot the sweep has zeroed is
+ * published without a mark, and the sweep never lets a stale or forged
+ * header through nor writes a byte the consumer still holds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "kipc_ring.h"
-#include "test/harness.h"
 
 #define RING	4096u
 
@@ -332,19 +324,10 @@ static void t_sweep_across_wrap(void)
 	free(data);
 }
 
-const struct test fastpath_tests[] = {
+TEST_GROUP(ring_sweep,
 	{ "sweep_one_line", t_sweep_one_line, 30 },
 	{ "sweep_cancelled_payload", t_sweep_cancelled_payload, 30 },
 	{ "sweep_free_space_only", t_sweep_free_space_only, 30 },
 	{ "sweep_unaligned_tail", t_sweep_unaligned_tail, 30 },
 	{ "sweep_position_wrap", t_sweep_position_wrap, 30 },
-	{ "sweep_across_wrap", t_sweep_across_wrap, 30 },
-};
-#define FASTPATH_TESTS	(int)(sizeof(fastpath_tests) / sizeof(fastpath_tests[0]))
-
-#ifdef FASTPATH_NEW_MAIN
-int main(int argc, char **argv)
-{
-	return run_tests(fastpath_tests, FASTPATH_TESTS, argc, argv);
-}
-#endif
+	{ "sweep_across_wrap", t_sweep_across_wrap, 30 });
