@@ -10,8 +10,7 @@
 #include <string.h>
 #include <linux/kipc.h>
 
-#include "harness.h"
-#include "kipc_ring.h"
+#include "bare_ring.h"
 
 /*
  * SEQ on the bare ring: stale bytes of an earlier lap's payload that look
@@ -20,9 +19,7 @@
  */
 static void t_seq_stale_payload(void)
 {
-	static struct kipc_index_page idx;
-	struct kipc_ring tx, rx;
-	uint8_t *data = aligned_alloc(64, 4096);
+	struct bare b;
 	union {
 		struct kipc_rec rec;
 		uint8_t b[8];
@@ -33,42 +30,37 @@ static void t_seq_stale_payload(void)
 	void *w;
 	int i;
 
-	CHECK(data);
-	memset(data, 0, 4096);
-	kipc_ring_init(&tx, data, 4096, &idx.prod, &idx.cons);
-	kipc_ring_init(&rx, data, 4096, &idx.prod, &idx.cons);
-	kipc_ring_set_format(&tx, KIPC_F_RING_SEQ);
-	kipc_ring_set_format(&rx, KIPC_F_RING_SEQ);
-	CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EAGAIN);	/* zeroes */
+	bare_open(&b);
+	CHECK_EQ(kipc_ring_peek(&b.rx, &q, &len), -EAGAIN);	/* zeroes */
 	/* Lap 0: ring offset 16 (in the first payload) holds the header
 	 * that position 4096 + 16 will have; records end at 4096.
 	 */
 	for (i = 0; i < 3; i++) {
-		CHECK_OK(kipc_ring_reserve(&tx, lens[i], &w));
+		CHECK_OK(kipc_ring_reserve(&b.tx, lens[i], &w));
 		memset(w, 0xa5, lens[i]);
 		if (!i)
 			memcpy((uint8_t *)w + 8, forged.b, 8);
-		kipc_ring_commit(&tx);
-		CHECK(kipc_ring_publish(&tx));
-		CHECK_OK(kipc_ring_peek(&rx, &q, &len));
+		kipc_ring_commit(&b.tx);
+		CHECK(kipc_ring_publish(&b.tx));
+		CHECK_OK(kipc_ring_peek(&b.rx, &q, &len));
 		CHECK_EQ(len, lens[i]);
-		kipc_ring_consume(&rx);
-		kipc_ring_release(&rx);
+		kipc_ring_consume(&b.rx);
+		kipc_ring_release(&b.rx);
 	}
-	CHECK_EQ(tx.pos, 4096u);
+	CHECK_EQ(b.tx.pos, 4096u);
 	/* Lap 1: an 8-byte record at 4096; the next slot is offset 16. */
-	CHECK_OK(kipc_ring_reserve(&tx, 8, &w));
+	CHECK_OK(kipc_ring_reserve(&b.tx, 8, &w));
 	memset(w, 0x5a, 8);
-	kipc_ring_commit(&tx);
-	CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EAGAIN);	/* unpublished */
-	CHECK(kipc_ring_publish(&tx));
-	CHECK_OK(kipc_ring_peek(&rx, &q, &len));
+	kipc_ring_commit(&b.tx);
+	CHECK_EQ(kipc_ring_peek(&b.rx, &q, &len), -EAGAIN);	/* unpublished */
+	CHECK(kipc_ring_publish(&b.tx));
+	CHECK_OK(kipc_ring_peek(&b.rx, &q, &len));
 	CHECK_EQ(len, 8u);
-	kipc_ring_consume(&rx);
-	CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EAGAIN);	/* the mark */
-	CHECK_EQ(kipc_ring_cons_refresh(&rx), 0);
-	CHECK(!rx.broken);
-	free(data);
+	kipc_ring_consume(&b.rx);
+	CHECK_EQ(kipc_ring_peek(&b.rx, &q, &len), -EAGAIN);	/* the mark */
+	CHECK_EQ(kipc_ring_cons_refresh(&b.rx), 0);
+	CHECK(!b.rx.broken);
+	free(b.data);
 }
 
 /*
@@ -79,43 +71,35 @@ static void t_seq_stale_payload(void)
  */
 static void t_seq_rewritten_record(void)
 {
-	static struct kipc_index_page idx;
-	struct kipc_ring tx, rx;
-	uint8_t *data = aligned_alloc(64, 4096);
 	const uint64_t garbage[] = { 0, 0x1234567890abcdefULL };
 	const void *q;
 	uint64_t word;
+	struct bare b;
 	uint32_t len;
 	void *w;
 	int i;
 
-	CHECK(data);
 	for (i = 0; i < 2; i++) {
-		memset(data, 0, 4096);
-		memset(&idx, 0, sizeof(idx));
-		kipc_ring_init(&tx, data, 4096, &idx.prod, &idx.cons);
-		kipc_ring_init(&rx, data, 4096, &idx.prod, &idx.cons);
-		kipc_ring_set_format(&tx, KIPC_F_RING_SEQ);
-		kipc_ring_set_format(&rx, KIPC_F_RING_SEQ);
-		CHECK_OK(kipc_ring_reserve(&tx, 100, &w));
+		bare_open(&b);
+		CHECK_OK(kipc_ring_reserve(&b.tx, 100, &w));
 		memset(w, 0x3c, 100);
-		kipc_ring_commit(&tx);
-		CHECK(kipc_ring_publish(&tx));
-		CHECK_OK(kipc_ring_peek(&rx, &q, &len));
+		kipc_ring_commit(&b.tx);
+		CHECK(kipc_ring_publish(&b.tx));
+		CHECK_OK(kipc_ring_peek(&b.rx, &q, &len));
 		CHECK_EQ(len, 100u);
 		/* Peeked twice: the same record, still there. */
-		CHECK_OK(kipc_ring_peek(&rx, &q, &len));
-		CHECK_EQ(kipc_ring_cons_refresh(&rx), 1);
+		CHECK_OK(kipc_ring_peek(&b.rx, &q, &len));
+		CHECK_EQ(kipc_ring_cons_refresh(&b.rx), 1);
 		/* The producer's header word at 0 becomes zero (what a mark
 		 * or a sweep leaves), then anything else.
 		 */
 		word = garbage[i];
-		memcpy(data, &word, sizeof(word));
-		CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EBADMSG);
-		CHECK(rx.broken);
-		CHECK_EQ(kipc_ring_peek(&rx, &q, &len), -EBADMSG);
+		memcpy(b.data, &word, sizeof(word));
+		CHECK_EQ(kipc_ring_peek(&b.rx, &q, &len), -EBADMSG);
+		CHECK(b.rx.broken);
+		CHECK_EQ(kipc_ring_peek(&b.rx, &q, &len), -EBADMSG);
+		free(b.data);
 	}
-	free(data);
 }
 
 TEST_GROUP(ring_protocol,

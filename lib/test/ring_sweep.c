@@ -11,28 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
-#include "kipc_ring.h"
-
-#define RING	4096u
-
-struct bare {
-	struct kipc_index_page idx;
-	struct kipc_ring tx, rx;
-	uint8_t *data;
-};
-
-static void bare_open(struct bare *b)
-{
-	memset(&b->idx, 0, sizeof(b->idx));
-	b->data = aligned_alloc(64, RING);
-	CHECK(b->data);
-	memset(b->data, 0, RING);
-	kipc_ring_init(&b->tx, b->data, RING, &b->idx.prod, &b->idx.cons);
-	kipc_ring_init(&b->rx, b->data, RING, &b->idx.prod, &b->idx.cons);
-	kipc_ring_set_format(&b->tx, KIPC_F_RING_SEQ);
-	kipc_ring_set_format(&b->rx, KIPC_F_RING_SEQ);
-}
+#include "bare_ring.h"
 
 /* One message of @len bytes of @fill, published, then the sweep, as
  * kipc_send() does.
