@@ -439,10 +439,16 @@ KIPC_RING_FAST bool kipc_ring_publish(struct kipc_ring *r)
 	return true;
 }
 
+/* The cache line the producer's sweep works by and kipc_send() copies
+ * around (x86-64 and most arm64). A guess that is wrong only costs time:
+ * nothing in the format depends on it.
+ */
+#define KIPC_RING_LINE		64U
+
 /* SEQ producer: the most a record can span and still end, with the slot
  * after it, in what kipc_ring_sweep() keeps zero ahead of r->pos.
  */
-#define KIPC_RING_SWEEP_SPAN	(128U - KIPC_REC_MARK)
+#define KIPC_RING_SWEEP_SPAN	(2 * KIPC_RING_LINE - KIPC_REC_MARK)
 
 /*
  * kipc_ring_sweep - SEQ producer, after a publication, with no
@@ -466,7 +472,7 @@ KIPC_RING_FAST void kipc_ring_sweep(struct kipc_ring *r)
 
 	if (!r->seq || KIPC_REC_SPAN(r->len) > KIPC_RING_SWEEP_SPAN)
 		return;
-	to = (r->pos | 63) + 1 + 64;
+	to = (r->pos | (KIPC_RING_LINE - 1)) + 1 + KIPC_RING_LINE;
 	if ((int32_t)(r->clean - to) >= 0)
 		return;		/* the usual case: done at an earlier call */
 	at = (int32_t)(r->clean - r->pos) < 0 ? r->pos : r->clean;
@@ -485,7 +491,7 @@ KIPC_RING_FAST void kipc_ring_sweep(struct kipc_ring *r)
 		/* To the end of at's line (a line never crosses the ring
 		 * end), or to to; compared as positions, which wrap.
 		 */
-		eol = (at | 63) + 1;
+		eol = (at | (KIPC_RING_LINE - 1)) + 1;
 		if ((int32_t)(to - eol) < 0)
 			eol = to;
 		n = (eol - at) / 8;

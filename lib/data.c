@@ -233,6 +233,39 @@ void kipc__tx_release_rx(struct kipc_conn *c)
 	__atomic_store_n(&rx->owner, self, __ATOMIC_RELEASE);
 }
 
+/*
+ * Copy a message into the buffer kipc_ring_reserve() gave. SEQ, a record
+ * that opens its publication (its header is the gate): the consumer may be
+ * spinning on the line that header is in, which also holds the first
+ * payload bytes. Copied in order, those bytes take the line from the
+ * consumer first, its next spin takes it back while the rest is copied,
+ * and the header store then takes it a second time: two transfers of the
+ * line on the round trip's path. Copying the rest first and that line's
+ * bytes last leaves one, just before the header. Measured in one bench
+ * run against the plain copy: 256 B round trips 0.84-0.93x, 64 B
+ * 0.92-1.00x. A record that fits its header's line, or starts a line, or
+ * sits inside a batch (its header is not what the consumer spins on) is
+ * copied as one.
+ */
+static inline void tx_copy(const struct kipc_ring *r, void *p,
+			   const void *buf, size_t len)
+{
+	size_t at = (uintptr_t)p & (KIPC_RING_LINE - 1), first, i;
+
+	if (at + len > KIPC_RING_LINE && at && r->seq && !r->gated) {
+		first = KIPC_RING_LINE - at;
+		memcpy((char *)p + first, (const char *)buf + first,
+		       len - first);
+		/* 8 to 56 bytes, a multiple of 8 (payloads are 8-aligned):
+		 * word moves, not a second call.
+		 */
+		for (i = 0; i < first; i += 8)
+			memcpy((char *)p + i, (const char *)buf + i, 8);
+		return;
+	}
+	memcpy(p, buf, len);
+}
+
 /* Always inline: in kipc_send() a call here costs a tenth of a message. */
 static __attribute__((always_inline)) inline int
 tx_reserve(struct kipc_conn *c, size_t len, void **p, unsigned int flags,
@@ -278,7 +311,7 @@ KIPC_API ssize_t kipc_send_timeout(struct kipc_conn *c, const void *buf,
 	ret = tx_reserve(c, len, &p, flags, timeout_ms);
 	if (unlikely(ret))
 		return ret;
-	memcpy(p, buf, len);
+	tx_copy(&c->tx.ring, p, buf, len);
 	kipc_ring_commit(&c->tx.ring);
 	if (!(flags & KIPC_MORE)) {
 		ret = tx_publish(c, flags);
