@@ -29,6 +29,25 @@
 
 #include "datapath.h"
 
+/* msg_copy()'s slow case (datapath.h): blocks of COPY_BACK_BLOCK bytes,
+ * last first. Each block's own copy loads before it stores, and every
+ * store already made lies above what is still to load.
+ */
+#define COPY_BACK_BLOCK		256U
+
+void kipc__copy_back(void *dst, const void *src, size_t len)
+{
+	char *d = dst;
+	const char *s = src;
+	size_t i = len - len % COPY_BACK_BLOCK;
+
+	memcpy(d + i, s + i, len - i);
+	while (i) {
+		i -= COPY_BACK_BLOCK;
+		memcpy(d + i, s + i, COPY_BACK_BLOCK);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Receiving side                                                      */
 
@@ -159,7 +178,7 @@ KIPC_API ssize_t kipc_recv_timeout(struct kipc_conn *c, void *buf, size_t cap,
 		return ret == WAIT_GONE ? 0 : ret;
 	if (unlikely(len > cap))
 		return -EMSGSIZE;	/* left in place for a bigger buffer */
-	memcpy(buf, p, len);
+	msg_copy(buf, p, len);
 	rx_consume(c);
 	return len;
 }
@@ -254,8 +273,8 @@ static inline void tx_copy(const struct kipc_ring *r, void *p,
 
 	if (at + len > KIPC_RING_LINE && at && r->seq && !r->gated) {
 		first = KIPC_RING_LINE - at;
-		memcpy((char *)p + first, (const char *)buf + first,
-		       len - first);
+		msg_copy((char *)p + first, (const char *)buf + first,
+			 len - first);
 		/* 8 to 56 bytes, a multiple of 8 (payloads are 8-aligned):
 		 * word moves, not a second call.
 		 */
@@ -263,7 +282,7 @@ static inline void tx_copy(const struct kipc_ring *r, void *p,
 			memcpy((char *)p + i, (const char *)buf + i, 8);
 		return;
 	}
-	memcpy(p, buf, len);
+	msg_copy(p, buf, len);
 }
 
 /* Always inline: in kipc_send() a call here costs a tenth of a message. */
