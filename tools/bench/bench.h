@@ -31,6 +31,9 @@ extern "C" {
 #endif
 
 #define BENCH_CACHELINE		64
+/* kipc's rings in the bench (per direction, while that carries the
+ * message) and the area the ring floor moves through. */
+#define BENCH_RING_BYTES	(256u << 10)
 #define BENCH_ERRLEN		256
 #define BENCH_XCHG_LEN		512
 

@@ -64,7 +64,7 @@
 
 #include "bench.h"
 
-#define RING_MIN		(256u << 10)
+#define RING_MIN		BENCH_RING_BYTES
 #define STREAM_BATCH		16
 #define STREAM_BATCH_BYTES	(16 * BENCH_CACHELINE)
 #define CONNECT_TIMEOUT_MS	10000
