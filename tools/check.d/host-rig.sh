@@ -136,6 +136,25 @@ else
 		"$(tail -n 8 <<<"$rig_out")"
 fi
 kvm_out=$work/vm$runs
+kvm_abort=$(console kvm-abort "@stderr qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69" \
+	"@stderr qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion \`ret == cpu->kvm_msr_buf->nmsrs' failed." \
+	"@exit 134")
+rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" FAKE_QEMU_KVM="$kvm_abort" -- "${one[@]}"
+if [ $rig_rc -eq 0 ] && [ "$rig_calls" = "kvm tcg" ] && [ $rig_secs -lt 20 ] &&
+	grep -q 'qemu exited under KVM before the guest reached /init.*rerunning under TCG' <<<"$rig_out"; then
+	ok "qemu that aborts under KVM before boot: rerun under TCG at once (${rig_secs}s)"
+else
+	not_ok "qemu that aborts under KVM before boot: rerun under TCG at once" \
+		"exit $rig_rc, calls '$rig_calls', ${rig_secs}s" "$(tail -n 8 <<<"$rig_out")"
+fi
+kvm_died=$(console kvm-died "KIPC-VM-BOOTED: kernel test" "@exit 1")
+rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" FAKE_QEMU_KVM="$kvm_died" -- "${one[@]}"
+if [ $rig_rc -ne 0 ] && [ "$rig_calls" = kvm ] && ! grep -q 'rerunning under TCG' <<<"$rig_out"; then
+	ok "... but a guest that booted under KVM and died is a failure, not a TCG rerun"
+else
+	not_ok "... but a guest that booted under KVM and died is a failure, not a TCG rerun" \
+		"exit $rig_rc, calls '$rig_calls'" "$(tail -n 8 <<<"$rig_out")"
+fi
 kvm_silent=$(console kvm-silent "Probing EDD (edd=off to disable)... ok" "@hang")
 rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" VM_KVM_BOOT_TIMEOUT=2 FAKE_QEMU_KVM="$kvm_silent" -- "${one[@]}"
 if [ $rig_rc -eq 0 ] && [ "$rig_calls" = "kvm tcg" ] && [ $rig_secs -lt 15 ] &&

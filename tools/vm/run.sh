@@ -202,11 +202,13 @@ stop_run()
 # test its manifest limit plus a grace, the gaps between tests, and the
 # power-off after the result line.  A stopped vCPU or a panic ends the run
 # at once.  Returns 3 when KVM could not run the guest (the caller retries
-# under TCG), else 0.
+# under TCG), else 0: qemu's "KVM internal error", a guest that does not
+# reach /init in time, or qemu ending by itself before it did (seen: qemu
+# aborting on "failed to set MSR 0x10a" where /dev/kvm opens).
 watch()
 {
 	local pid=$1 accel=$2 t0 now deadline phase line name="" limit fd
-	local booted=0 pending=""
+	local booted=0 pending="" stopped=0
 	t0=$(date +%s)
 	if [ "$accel" = kvm ]; then
 		deadline=$((t0 + kvm_boot_limit)) phase="boot under KVM"
@@ -260,14 +262,24 @@ watch()
 				return 3
 			fi
 			stop_run "$pid" "no progress: $phase overran its deadline ($((now - t0))s into the run)"
+			stopped=1
 			break
 		fi
 		if [ -n "$hard_limit" ] && [ $((now - t0)) -ge "$hard_limit" ]; then
 			stop_run "$pid" "VM killed after ${hard_limit}s (VM_TIMEOUT), during $phase"
+			stopped=1
 			break
 		fi
 	done
+	# qemu ended by itself: did the guest boot, in the lines it wrote last?
+	while IFS= read -r -u "$fd" line; do
+		case "$line" in *KIPC-VM-BOOTED:*) booted=1 ;; esac
+	done
 	exec {fd}<&-
+	if [ "$accel" = kvm ] && [ $booted = 0 ] && [ $stopped = 0 ]; then
+		echo "qemu exited under KVM before the guest reached /init" >> "$problems"
+		return 3
+	fi
 	return 0
 }
 
