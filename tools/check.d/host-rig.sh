@@ -141,19 +141,30 @@ kvm_abort=$(console kvm-abort "@stderr qemu-system-x86_64: error: failed to set 
 	"@exit 134")
 rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" FAKE_QEMU_KVM="$kvm_abort" -- "${one[@]}"
 if [ $rig_rc -eq 0 ] && [ "$rig_calls" = "kvm tcg" ] && [ $rig_secs -lt 20 ] &&
-	grep -q 'qemu exited under KVM before the guest reached /init.*rerunning under TCG' <<<"$rig_out"; then
+	grep -q 'qemu exited under KVM before the guest printed anything.*rerunning under TCG' <<<"$rig_out"; then
 	ok "qemu that aborts under KVM before boot: rerun under TCG at once (${rig_secs}s)"
 else
 	not_ok "qemu that aborts under KVM before boot: rerun under TCG at once" \
 		"exit $rig_rc, calls '$rig_calls', ${rig_secs}s" "$(tail -n 8 <<<"$rig_out")"
 fi
+# ... but a guest that printed anything under KVM failed on its own: a
+# boot, a panic before /init, a half-written marker, or a qemu killed
+# without a word (the OOM killer) is a failure, never a TCG rerun.
 kvm_died=$(console kvm-died "KIPC-VM-BOOTED: kernel test" "@exit 1")
-rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" FAKE_QEMU_KVM="$kvm_died" -- "${one[@]}"
-if [ $rig_rc -ne 0 ] && [ "$rig_calls" = kvm ] && ! grep -q 'rerunning under TCG' <<<"$rig_out"; then
-	ok "... but a guest that booted under KVM and died is a failure, not a TCG rerun"
+kvm_panic=$(console kvm-panic "Kernel panic - not syncing: VFS: Unable to mount root fs" "@exit 0")
+kvm_half=$(console kvm-half "@nonl KIPC-VM-BOOTED: kernel test" "@exit 1")
+kvm_killed=$(console kvm-killed "@exit 137")
+bad=""
+for s in "$kvm_died" "$kvm_panic" "$kvm_half" "$kvm_killed"; do
+	rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" FAKE_QEMU_KVM="$s" -- "${one[@]}"
+	if [ $rig_rc -eq 0 ] || [ "$rig_calls" != kvm ] || grep -q 'rerunning under TCG' <<<"$rig_out"; then
+		bad+=" $(basename "$s" .con): exit $rig_rc, calls '$rig_calls';"
+	fi
+done
+if [ -z "$bad" ]; then
+	ok "... but a guest that printed anything under KVM (booted, panicked, half a marker) or a qemu killed silently is a failure, not a TCG rerun"
 else
-	not_ok "... but a guest that booted under KVM and died is a failure, not a TCG rerun" \
-		"exit $rig_rc, calls '$rig_calls'" "$(tail -n 8 <<<"$rig_out")"
+	not_ok "... but a guest that printed anything under KVM or a qemu killed silently is a failure, not a TCG rerun" "$bad"
 fi
 kvm_silent=$(console kvm-silent "Probing EDD (edd=off to disable)... ok" "@hang")
 rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" VM_KVM_BOOT_TIMEOUT=2 FAKE_QEMU_KVM="$kvm_silent" -- "${one[@]}"

@@ -203,8 +203,9 @@ stop_run()
 # power-off after the result line.  A stopped vCPU or a panic ends the run
 # at once.  Returns 3 when KVM could not run the guest (the caller retries
 # under TCG), else 0: qemu's "KVM internal error", a guest that does not
-# reach /init in time, or qemu ending by itself before it did (seen: qemu
-# aborting on "failed to set MSR 0x10a" where /dev/kvm opens).
+# reach /init in time, or qemu ending by itself with a message on stderr
+# before the guest printed anything (seen: qemu aborting on "failed to set
+# MSR 0x10a" where /dev/kvm opens).
 watch()
 {
 	local pid=$1 accel=$2 t0 now deadline phase line name="" limit fd
@@ -271,13 +272,20 @@ watch()
 			break
 		fi
 	done
-	# qemu ended by itself: did the guest boot, in the lines it wrote last?
+	# qemu ended by itself. Under KVM, before the guest printed a thing
+	# on its console and with qemu saying why on stderr (seen: an abort
+	# on "failed to set MSR 0x10a"), it is KVM that cannot run here. A
+	# guest that printed anything, a panic included, or a qemu killed
+	# without a word (the OOM killer) is the run's own failure.
 	while IFS= read -r -u "$fd" line; do
-		case "$line" in *KIPC-VM-BOOTED:*) booted=1 ;; esac
+		pending=$pending$line
 	done
+	pending=$pending$line
 	exec {fd}<&-
-	if [ "$accel" = kvm ] && [ $booted = 0 ] && [ $stopped = 0 ]; then
-		echo "qemu exited under KVM before the guest reached /init" >> "$problems"
+	case "$pending" in *KIPC-VM-BOOTED:*) booted=1 ;; esac
+	if [ "$accel" = kvm ] && [ $booted = 0 ] && [ $stopped = 0 ] &&
+		! grep -q '[^[:space:]]' "$raw" && [ -s "$out/qemu.err" ]; then
+		echo "qemu exited under KVM before the guest printed anything" >> "$problems"
 		return 3
 	fi
 	return 0
