@@ -30,9 +30,8 @@
  * just made, "4K aliasing"): 1.4-2 us instead of 60 ns for 4 KiB. A 4 KiB
  * message moves the ring position by 8 bytes modulo 4 KiB, so with a
  * page-aligned buffer 3 of every 512 positions hit it, on each side: a
- * slow tail behind the p99. kipc__copy_back()
- * copies those from the end, in blocks, where no load follows a store to
- * the same 4 KiB offset.
+ * slow tail behind the p99. kipc__copy_back() copies those from the end,
+ * in blocks, where no load follows a store to the same 4 KiB offset.
  */
 #define COPY_ALIAS_MIN		2048U
 #define COPY_ALIAS_SPAN		32U

@@ -113,32 +113,25 @@ static int pfloor_recv(struct bench_run *r, void *buf, size_t len)
 	return 0;
 }
 
-const struct bench_mech bench_mech_payload_floor = {
-	.name = "payload-floor",
-	.group = "floor",
-	.summary = "the payload copied into shared memory, a sequence word after it "
-		   "stored last: the floor of a copying channel",
-	.modes = BENCH_MODE_POLL,
-	.workloads = BENCH_LATENCY,
-	.priv_size = sizeof(struct pfloor_priv),
-	.setup = pfloor_setup,
-	.teardown = pfloor_teardown,
-	.attach = pfloor_attach,
-	.send = pfloor_send,
-	.recv = pfloor_recv,
-};
+/* What the two floors share: everything but the name and the slots. */
+#define PFLOOR_MECH(var, nm, what, setup_fn)					\
+	const struct bench_mech var = {						\
+		.name = nm,							\
+		.group = "floor",						\
+		.summary = what,						\
+		.modes = BENCH_MODE_POLL,					\
+		.workloads = BENCH_LATENCY,					\
+		.priv_size = sizeof(struct pfloor_priv),			\
+		.setup = setup_fn,						\
+		.teardown = pfloor_teardown,					\
+		.attach = pfloor_attach,					\
+		.send = pfloor_send,						\
+		.recv = pfloor_recv,						\
+	}
 
-const struct bench_mech bench_mech_payload_walk = {
-	.name = "payload-walk",
-	.group = "floor",
-	.summary = "the payload floor moving on through 256 KiB per direction, a slot per "
-		   "message, as a ring's records do: what moving on costs",
-	.modes = BENCH_MODE_POLL,
-	.workloads = BENCH_LATENCY,
-	.priv_size = sizeof(struct pfloor_priv),
-	.setup = rfloor_setup,
-	.teardown = pfloor_teardown,
-	.attach = pfloor_attach,
-	.send = pfloor_send,
-	.recv = pfloor_recv,
-};
+PFLOOR_MECH(bench_mech_payload_floor, "payload-floor",
+	    "the payload copied into shared memory, a sequence word after it "
+	    "stored last: the floor of a copying channel", pfloor_setup);
+PFLOOR_MECH(bench_mech_payload_walk, "payload-walk",
+	    "the payload floor moving on through 256 KiB per direction, a slot per "
+	    "message, as a ring's records do: what moving on costs", rfloor_setup);

@@ -127,26 +127,26 @@ expect_rig "judge: a kernel that must have kmemleak fails when the guest reports
 : > "$work/kvm"
 kvm_error=$(console kvm-error "Probing EDD (edd=off to disable)... ok" \
 	"@stderr KVM internal error. Suberror: 1" "@hang")
+# expect_tcg_rerun DESC SECS PATTERN: the last rig run tried KVM, then
+# passed under TCG within SECS seconds, printing PATTERN.
+expect_tcg_rerun()
+{
+	if [ $rig_rc -eq 0 ] && [ "$rig_calls" = "kvm tcg" ] && [ $rig_secs -lt "$2" ] &&
+		grep -q -- "$3" <<<"$rig_out"; then
+		ok "$1 (${rig_secs}s)"
+	else
+		not_ok "$1" "exit $rig_rc, calls '$rig_calls', ${rig_secs}s" "$(tail -n 8 <<<"$rig_out")"
+	fi
+}
 rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" FAKE_QEMU_KVM="$kvm_error" -- "${one[@]}"
-if [ $rig_rc -eq 0 ] && [ "$rig_calls" = "kvm tcg" ] && [ $rig_secs -lt 20 ] &&
-	grep -q 'rerunning under TCG' <<<"$rig_out"; then
-	ok "KVM internal error: rerun under TCG at once (${rig_secs}s)"
-else
-	not_ok "KVM internal error: rerun under TCG at once" "exit $rig_rc, calls '$rig_calls', ${rig_secs}s" \
-		"$(tail -n 8 <<<"$rig_out")"
-fi
+expect_tcg_rerun "KVM internal error: rerun under TCG at once" 20 'rerunning under TCG'
 kvm_out=$work/vm$runs
 kvm_abort=$(console kvm-abort "@stderr qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69" \
 	"@stderr qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion \`ret == cpu->kvm_msr_buf->nmsrs' failed." \
 	"@exit 134")
 rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" FAKE_QEMU_KVM="$kvm_abort" -- "${one[@]}"
-if [ $rig_rc -eq 0 ] && [ "$rig_calls" = "kvm tcg" ] && [ $rig_secs -lt 20 ] &&
-	grep -q 'qemu exited under KVM before the guest printed anything.*rerunning under TCG' <<<"$rig_out"; then
-	ok "qemu that aborts under KVM before boot: rerun under TCG at once (${rig_secs}s)"
-else
-	not_ok "qemu that aborts under KVM before boot: rerun under TCG at once" \
-		"exit $rig_rc, calls '$rig_calls', ${rig_secs}s" "$(tail -n 8 <<<"$rig_out")"
-fi
+expect_tcg_rerun "qemu that aborts under KVM before boot: rerun under TCG at once" 20 \
+	'qemu exited under KVM before the guest printed anything.*rerunning under TCG'
 # ... but a guest that printed anything under KVM failed on its own: a
 # boot, a panic before /init, a half-written marker, or a qemu killed
 # without a word (the OOM killer) is a failure, never a TCG rerun.
@@ -168,13 +168,8 @@ else
 fi
 kvm_silent=$(console kvm-silent "Probing EDD (edd=off to disable)... ok" "@hang")
 rig "$good" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" VM_KVM_BOOT_TIMEOUT=2 FAKE_QEMU_KVM="$kvm_silent" -- "${one[@]}"
-if [ $rig_rc -eq 0 ] && [ "$rig_calls" = "kvm tcg" ] && [ $rig_secs -lt 15 ] &&
-	grep -q 'did not reach /init in 2s.*rerunning under TCG' <<<"$rig_out"; then
-	ok "KVM that boots nothing: rerun under TCG after VM_KVM_BOOT_TIMEOUT (${rig_secs}s)"
-else
-	not_ok "KVM that boots nothing: rerun under TCG after VM_KVM_BOOT_TIMEOUT" \
-		"exit $rig_rc, calls '$rig_calls', ${rig_secs}s" "$(tail -n 8 <<<"$rig_out")"
-fi
+expect_tcg_rerun "KVM that boots nothing: rerun under TCG after VM_KVM_BOOT_TIMEOUT" 15 \
+	'did not reach /init in 2s.*rerunning under TCG'
 runs=$((runs + 1))
 rig_out=$(env QEMU="$fake_qemu" VM_OUT="$kvm_out" VM_ACCEL=auto VM_KVM_DEV="$work/kvm" \
 	FAKE_QEMU_TCG="$good" FAKE_QEMU_KVM="$kvm_error" FAKE_QEMU_CALLS="$work/calls$runs" \

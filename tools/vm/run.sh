@@ -272,18 +272,13 @@ watch()
 			break
 		fi
 	done
+	exec {fd}<&-
 	# qemu ended by itself. Under KVM, before the guest printed a thing
 	# on its console and with qemu saying why on stderr (seen: an abort
 	# on "failed to set MSR 0x10a"), it is KVM that cannot run here. A
 	# guest that printed anything, a panic included, or a qemu killed
 	# without a word (the OOM killer) is the run's own failure.
-	while IFS= read -r -u "$fd" line; do
-		pending=$pending$line
-	done
-	pending=$pending$line
-	exec {fd}<&-
-	case "$pending" in *KIPC-VM-BOOTED:*) booted=1 ;; esac
-	if [ "$accel" = kvm ] && [ $booted = 0 ] && [ $stopped = 0 ] &&
+	if [ "$accel" = kvm ] && [ $stopped = 0 ] &&
 		! grep -q '[^[:space:]]' "$raw" && [ -s "$out/qemu.err" ]; then
 		echo "qemu exited under KVM before the guest printed anything" >> "$problems"
 		return 3
