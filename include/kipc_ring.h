@@ -64,7 +64,8 @@ struct kipc_ring {
 	uint32_t span;		/* producer: reserved span; consumer: peeked span */
 	uint32_t msgs;		/* producer: messages committed */
 	uint32_t len;		/* producer: reserved length (SEQ: its header
-				 * is written at commit)
+				 * is written at commit); consumer: span of
+				 * the record consumed last
 				 */
 	bool broken;		/* a protocol violation was seen */
 	bool seq;		/* KIPC_F_RING_SEQ: published by headers */
@@ -723,6 +724,7 @@ corrupt:
 static inline void kipc_ring_consume(struct kipc_ring *r)
 {
 	r->pos += r->span;
+	r->len = r->span;	/* a hint for the next wait (lib/wait.c) */
 	r->span = 0;
 }
 
