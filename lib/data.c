@@ -85,9 +85,13 @@ static inline void rx_own(struct kipc_rx *rx)
 		rx_take(rx, self);
 }
 
-/* The next message, waiting for it as needed. 0, WAIT_GONE or -errno. */
-static inline int rx_next(struct kipc_conn *c, const void **p, uint32_t *len,
-			  unsigned int flags, int timeout_ms)
+/* The next message, waiting for it as needed. 0, WAIT_GONE or -errno.
+ * Always inline: gcc 12 made it a call, which cost kipc_recv() 30 of its
+ * 169 instructions per message (callgrind, 8 B, 16 messages a batch).
+ */
+static __attribute__((always_inline)) inline int
+rx_next(struct kipc_conn *c, const void **p, uint32_t *len, unsigned int flags,
+	int timeout_ms)
 {
 	struct kipc_rx *rx = &c->rx;
 	int ret;
