@@ -145,8 +145,8 @@ static int rx_spin(struct kipc_conn *c, int policy, int64_t deadline)
 	 * for the line to come back. That pays off when the line is the
 	 * record's last, and costs when more lines follow it. Measured on a
 	 * Xeon in paired runs, against no pull at all: with it, a round trip
-	 * of 64 B takes 0.74-0.82x as long and one of 32 B 0.92-0.95x; one
-	 * of 128-512 B took 1.04-1.12x, so these now go without.
+	 * of 64 B takes 0.74-0.82x as long and one of 32 B 0.90-0.98x; one
+	 * of 128-512 B took 1.05-1.13x, so these now go without.
 	 */
 	bool pull2 = !r->seq || r->len <= 2 * KIPC_RING_LINE;
 
