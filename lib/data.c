@@ -17,7 +17,9 @@
  *    empty ring, and before the same thread waits for room to send
  *    (kipc__tx_release_rx);
  *  - while spinning, the consumer keeps prefetching the lines of the next
- *    record, so that their transfer overlaps the one of head (wait.c).
+ *    record that head is not on (SEQ: its second line, when the last
+ *    record spanned at most two), so that their transfer overlaps the
+ *    one of head (wait.c).
  * The one transport test on the way is "is it a message transport" (a
  * load and a branch, as before the ops table); the doorbell is an
  * indirect call, taken only when the peer sleeps.

@@ -137,18 +137,19 @@ static int rx_spin(struct kipc_conn *c, int policy, int64_t deadline)
 	 * transfer then overlaps the one of head instead of following it. A
 	 * prefetch never faults and what it reads is re-read after head says
 	 * it is there. SEQ spins on the first of them: only the second is
-	 * worth asking for, and only when the record ends there at the
-	 * latest, as the last one did (a span of two lines: payloads up to
-	 * 120 B). The producer writes a record's later lines first and the
-	 * header's line last; a prefetch of a line it is still writing takes
-	 * the line away from it, and its stores, which drain in order, wait
-	 * for the line to come back. That pays off when the line is the
-	 * record's last, and costs when more lines follow it. Measured on a
-	 * Xeon in paired runs, against no pull at all: with it, a round trip
-	 * of 64 B takes 0.74-0.82x as long and one of 32 B 0.90-0.98x; one
-	 * of 128-512 B took 1.05-1.13x, so these now go without.
+	 * worth asking for, and only when the last record's span was at most
+	 * two lines (payloads up to 120 B), the next one being likely alike.
+	 * The producer stores the header last (and, for a record that opens
+	 * a publication, copies the bytes on the header's line after the
+	 * rest); a prefetch of a line it is still writing takes the line
+	 * away from it, and its stores, which drain in order, wait for the
+	 * line to come back. That pays off when the line is the record's
+	 * last, and costs when more lines follow it. Measured on a Xeon in
+	 * paired runs, against no pull at all: with it, a round trip of 64 B
+	 * takes 0.74-0.82x as long and one of 32 B 0.90-0.98x; one of
+	 * 128-512 B took 1.05-1.13x, so these now go without.
 	 */
-	bool pull2 = !r->seq || r->len <= 2 * KIPC_RING_LINE;
+	bool pull2 = !r->seq || r->last <= 2 * KIPC_RING_LINE;
 
 	for (i = 1;; i++) {
 		if (!r->seq)
