@@ -66,9 +66,6 @@ struct kipc_ring {
 	uint32_t len;		/* producer: reserved length (SEQ: its header
 				 * is written at commit)
 				 */
-	uint32_t last;		/* consumer: span of the record consumed
-				 * last, a hint for the wait (lib/wait.c)
-				 */
 	bool broken;		/* a protocol violation was seen */
 	bool seq;		/* KIPC_F_RING_SEQ: published by headers */
 	bool gated;		/* SEQ producer: gate_word not yet stored */
@@ -185,7 +182,6 @@ static inline void kipc_ring_init(struct kipc_ring *r, void *data,
 	r->span = 0;
 	r->msgs = 0;
 	r->len = 0;
-	r->last = 0;
 	r->broken = false;
 	r->seq = false;
 	r->gated = false;
@@ -727,7 +723,6 @@ corrupt:
 static inline void kipc_ring_consume(struct kipc_ring *r)
 {
 	r->pos += r->span;
-	r->last = r->span;
 	r->span = 0;
 }
 

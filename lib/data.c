@@ -148,6 +148,7 @@ static inline void rx_consume(struct kipc_conn *c)
 	struct kipc_ring *r = &rx->ring;
 	uint32_t from = r->pos;
 
+	rx->last_span = r->span;
 	kipc_ring_consume(r);
 	rx->peeked = false;
 	/* Batch the tail, unless the ring is full enough as published that

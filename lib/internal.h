@@ -81,6 +81,9 @@ struct kipc_rx {
 	bool peeked;		/* kipc_peek() handed out the current message */
 	bool ask_need;		/* SEQ: look at prod.need at the next message */
 	bool ring_full;		/* SEQ: half full or more at the last look */
+	uint32_t last_span;	/* of the record consumed last: a hint for
+				 * the spin's prefetch (wait.c)
+				 */
 	uint32_t batch;		/* release the tail after this many bytes */
 	uint32_t max;		/* largest payload accepted */
 	int wait_fd;		/* dev: the conn fd; shm: bell_fd */

@@ -149,7 +149,7 @@ static int rx_spin(struct kipc_conn *c, int policy, int64_t deadline)
 	 * takes 0.74-0.82x as long and one of 32 B 0.90-0.98x; one of
 	 * 128-512 B took 1.05-1.13x, so these now go without.
 	 */
-	bool pull2 = !r->seq || r->last <= 2 * KIPC_RING_LINE;
+	bool pull2 = !r->seq || c->rx.last_span <= 2 * KIPC_RING_LINE;
 
 	for (i = 1;; i++) {
 		if (!r->seq)
