@@ -75,6 +75,15 @@ struct bench_machine {
 	bool hypervisor;
 	long mem_mb;
 	char date[40];
+	/* Share of the measured CPUs' time the hypervisor gave to someone
+	 * else over the whole run (/proc/stat "steal"); -1: unknown.
+	 */
+	double steal_share;
+};
+
+/* sysinfo.c: the measured CPUs' time (/proc/stat, in ticks) so far. */
+struct bench_cpu_ticks {
+	unsigned long long total, steal;
 };
 
 struct bench_report {
@@ -123,6 +132,9 @@ uint64_t bench_hist_lower(int bucket);
 
 /* sysinfo.c */
 void bench_machine_probe(struct bench_machine *m);
+int bench_cpu_ticks(const int cpus[2], struct bench_cpu_ticks *t);
+double bench_steal_share(const struct bench_cpu_ticks *a,
+			 const struct bench_cpu_ticks *b);
 
 /* report_*.c */
 const struct bench_result *bench_find_result(const struct bench_report *rep,

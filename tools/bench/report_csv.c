@@ -49,6 +49,10 @@ int bench_write_csv(const struct bench_report *rep, const char *path, char *err)
 	fprintf(f, "# arch: %s\n# clocksource: %s\n# clock: %s\n# pinned_cpus: %d,%d\n",
 		mc->arch, mc->clocksource, rep->tsc_ns_per_tick > 0 ? "tsc" : "monotonic",
 		rep->cpus[0], rep->cpus[1]);
+	if (mc->steal_share >= 0)
+		fprintf(f, "# steal_share: %.4f\n", mc->steal_share);
+	else
+		fprintf(f, "# steal_share: unknown\n");
 	fprintf(f, "mechanism,group,mode,workload,size,status,iterations,warmup,"
 		   "p50_ns,p99_ns,p999_ns,max_ns,min_ns,mean_ns,msgs_per_s,gb_per_s,"
 		   "cpu_a_ns_per_msg,cpu_b_ns_per_msg,cpu_a_share,cpu_b_share,round,primary,note\n");

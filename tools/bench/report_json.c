@@ -45,6 +45,10 @@ static void write_machine(FILE *f, const struct bench_report *rep)
 	json_kv(f, "clocksource", mc->clocksource, true);
 	fprintf(f, "    \"virtual_machine\": %s,\n    \"memory_mb\": %ld,\n",
 		mc->hypervisor ? "true" : "false", mc->mem_mb);
+	if (mc->steal_share >= 0)
+		fprintf(f, "    \"steal_share\": %.4f,\n", mc->steal_share);
+	else
+		fprintf(f, "    \"steal_share\": null,\n");
 	json_kv(f, "date", mc->date, false);
 	fprintf(f, "  },\n");
 }

@@ -506,6 +506,11 @@ void bench_print_table(FILE *out, const struct bench_report *rep)
 	print_targets(out, rep);
 	bench_print_goals(out, rep);
 	fprintf(out, "\nTotal %.1f s\n", rep->total_s);
+	/* Busy-poll rows assume two CPUs of their own: say when they had not. */
+	if (mc->steal_share >= 0.01)
+		fprintf(out, "Steal: the hypervisor gave %.0f%% of the measured CPUs' time to "
+			"others (/proc/stat):\ntimings and their ratios are noisier than usual\n",
+			100 * mc->steal_share);
 }
 
 void bench_print_check(FILE *out, const struct bench_report *rep)

@@ -438,10 +438,11 @@ else
 	   grep -qE "^kipc-shm,kipc,poll,latency,64,ok,200,20,([0-9.]+,){6},,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+,1,[01]," "$c" &&
 	   grep -qE "^memcpy,floor,poll,stream,65536,ok," "$c" &&
 	   grep -qE "^# verdict: kipc-shm: " "$c" &&
+	   grep -qE "^# steal_share: ([01]\.[0-9]{4}|unknown)$" "$c" &&
 	   grep -qE "^# target,kipc-shm-zc,64,[0-9.]+,<=,1.09,(yes|no),\"" "$c"; then
-		ok "kipc bench --targets: CSV with CPU, round and the targets"
+		ok "kipc bench --targets: CSV with CPU, round, steal and the targets"
 	else
-		not_ok "kipc bench --targets: CSV with CPU, round and the targets" "$(head -n 12 "$c" 2>&1)"
+		not_ok "kipc bench --targets: CSV with CPU, round, steal and the targets" "$(head -n 12 "$c" 2>&1)"
 	fi
 	j=$work/t.json
 	if [ -s "$j" ] && { ! command -v python3 > /dev/null ||
@@ -449,6 +450,7 @@ else
 	   grep -qE '"cpu_ns_per_msg": \{"a": [0-9.]+, "b": [0-9.]+\}' "$j" &&
 	   grep -qE '"round": 1, "primary": (true|false)' "$j" &&
 	   grep -qE '^  "verdict": "kipc-shm: ' "$j" &&
+	   grep -qE '^    "steal_share": ([01]\.[0-9]{4}|null),$' "$j" &&
 	   grep -qE '"goal": "kipc-shm RT p50 <= 1.10x payload-floor p50 .*"met": (true|false)' "$j"; then
 		ok "kipc bench --targets: JSON with CPU, rounds, verdict and targets"
 	else
