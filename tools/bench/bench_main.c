@@ -304,7 +304,6 @@ int bench_main(int argc, char **argv)
 	struct bench_opts o;
 	struct progress pg = { 0 };
 	struct bench_cpu_ticks ticks0, ticks1;
-	bool have_ticks;
 	char err[BENCH_ERRLEN] = "", why[BENCH_ERRLEN], tmpdir[200];
 	uint64_t t0 = bench_mono_ns();
 	uint32_t run_id = 0;
@@ -341,7 +340,7 @@ int bench_main(int argc, char **argv)
 	rep.cpus[0] = rn.cpus[0];
 	rep.cpus[1] = rn.cpus[1];
 	bench_machine_probe(&rep.machine);
-	have_ticks = !bench_cpu_ticks(rep.cpus, &ticks0);
+	bench_cpu_ticks(rep.cpus, &ticks0);
 
 	pg.tty = isatty(2);
 	for (i = 0; bench_mechs[i]; i++)
@@ -365,8 +364,8 @@ int bench_main(int argc, char **argv)
 	}
 	bench_mark_primary(&rep);
 	rep.total_s = (double)(bench_mono_ns() - t0) / 1e9;
-	if (have_ticks && !bench_cpu_ticks(rep.cpus, &ticks1))
-		rep.machine.steal_share = bench_steal_share(&ticks0, &ticks1);
+	bench_cpu_ticks(rep.cpus, &ticks1);
+	rep.machine.steal_share = bench_steal_share(&ticks0, &ticks1);
 	snprintf(tmpdir, sizeof(tmpdir), "%s", bench_tmpdir());
 	if (interrupted) {
 		bench_cleanup_all();

@@ -132,7 +132,7 @@ uint64_t bench_hist_lower(int bucket);
 
 /* sysinfo.c */
 void bench_machine_probe(struct bench_machine *m);
-int bench_cpu_ticks(const int cpus[2], struct bench_cpu_ticks *t);
+void bench_cpu_ticks(const int cpus[2], struct bench_cpu_ticks *t);
 double bench_steal_share(const struct bench_cpu_ticks *a,
 			 const struct bench_cpu_ticks *b);
 

@@ -72,57 +72,50 @@ void bench_machine_probe(struct bench_machine *m)
 }
 
 /*
- * The ticks of the two measured CPUs (both "cpuN" lines of /proc/stat), or
- * of all CPUs (the "cpu" line) when the processes are not pinned: their
- * total and the part the hypervisor ran something else while the guest
- * wanted to run (steal, the eighth field; 0 on bare metal). A busy-poll
- * run that loses a tenth of its CPU this way is measuring the host's other
- * guests as much as the mechanism. 0, or -1 where /proc/stat says nothing.
+ * The ticks of the two measured CPUs (their "cpuN" lines of /proc/stat), or
+ * of all CPUs (the "cpu" line) when the processes are not pinned (cpus[0]
+ * < 0): their total and the part the hypervisor ran something else while
+ * the guest wanted to run (steal, the eighth field; 0 on bare metal). A
+ * busy-poll run that loses a tenth of its CPU this way is measuring the
+ * host's other guests as much as the mechanism. All zero where /proc/stat
+ * does not have them.
  */
-int bench_cpu_ticks(const int cpus[2], struct bench_cpu_ticks *t)
+void bench_cpu_ticks(const int cpus[2], struct bench_cpu_ticks *t)
 {
-	char line[512], want[2][24];
+	int want = cpus[0] < 0 ? 1 : 2, found = 0, cpu, k;
 	FILE *f = fopen("/proc/stat", "r");
-	int found = 0, i, nwant;
+	char line[512], *p;
+	unsigned long long v;
 
 	memset(t, 0, sizeof(*t));
 	if (!f)
-		return -1;
-	nwant = cpus[0] >= 0 ? 2 : 1;
-	if (cpus[0] >= 0) {
-		snprintf(want[0], sizeof(want[0]), "cpu%d ", cpus[0]);
-		snprintf(want[1], sizeof(want[1]), "cpu%d ", cpus[1]);
-		if (cpus[1] == cpus[0])
-			nwant = 1;
-	} else {
-		snprintf(want[0], sizeof(want[0]), "cpu ");
-	}
-	while (found < nwant && fgets(line, sizeof(line), f)) {
-		unsigned long long v[8] = { 0 };
-		char *p;
-
-		for (i = 0; i < nwant; i++)
-			if (!strncmp(line, want[i], strlen(want[i])))
-				break;
-		if (i == nwant)
+		return;
+	/* The cpu lines come first: "cpu" (all), then "cpu0", "cpu1", ... */
+	while (fgets(line, sizeof(line), f) && !strncmp(line, "cpu", 3)) {
+		p = line + 3;
+		cpu = *p == ' ' ? -1 : (int)strtol(p, &p, 10);
+		if (cpus[0] < 0 ? cpu != -1 : cpu != cpus[0] && cpu != cpus[1])
 			continue;
-		p = line + strlen(want[i]);
-		for (i = 0; i < 8; i++)
-			v[i] = strtoull(p, &p, 10);
-		for (i = 0; i < 8; i++)
-			t->total += v[i];
-		t->steal += v[7];
+		for (k = 0; k < 8; k++) {
+			v = strtoull(p, &p, 10);
+			t->total += v;
+			if (k == 7)
+				t->steal += v;
+		}
 		found++;
 	}
 	fclose(f);
-	return found == nwant ? 0 : -1;
+	if (found != want)
+		memset(t, 0, sizeof(*t));
 }
 
-/* Steal over the ticks from @a to @b, as a share; -1 when nothing ticked. */
+/* Steal between the readings @a and @b, as a share; -1 when either read
+ * failed or nothing ticked.
+ */
 double bench_steal_share(const struct bench_cpu_ticks *a,
 			 const struct bench_cpu_ticks *b)
 {
-	if (b->total <= a->total || b->steal < a->steal)
+	if (!a->total || b->total <= a->total || b->steal < a->steal)
 		return -1;
 	return (double)(b->steal - a->steal) / (double)(b->total - a->total);
 }
