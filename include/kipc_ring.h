@@ -14,7 +14,9 @@
  * Two record formats share one layout (include/uapi/linux/kipc.h,
  * "Records"): the 1.0 format, published by head, and KIPC_F_RING_SEQ,
  * published by each record's own header. r->seq says which; the fast
- * paths test it once per call, a predictable branch.
+ * paths test it once per call, a predictable branch. KIPC_F_RING_PAD
+ * (r->pad_any) lets padding records end anywhere; the SEQ producer uses it
+ * to start small records on a line (kipc_ring_align()).
  *
  * Memory ordering (the only cross-process synchronisation):
  *  - producer, 1.0: writes payload and record header, then store-release
@@ -68,6 +70,7 @@ struct kipc_ring {
 				 */
 	bool broken;		/* a protocol violation was seen */
 	bool seq;		/* KIPC_F_RING_SEQ: published by headers */
+	bool pad_any;		/* KIPC_F_RING_PAD: padding records anywhere */
 	bool gated;		/* SEQ producer: gate_word not yet stored */
 	uint32_t mark;		/* KIPC_REC_MARK with SEQ, else 0 */
 	uint32_t gate_off;	/* SEQ producer: first unpublished header */
@@ -184,6 +187,7 @@ static inline void kipc_ring_init(struct kipc_ring *r, void *data,
 	r->len = 0;
 	r->broken = false;
 	r->seq = false;
+	r->pad_any = false;
 	r->gated = false;
 	r->mark = 0;
 	r->gate_off = 0;
@@ -198,6 +202,7 @@ static inline void kipc_ring_init(struct kipc_ring *r, void *data,
 static inline void kipc_ring_set_format(struct kipc_ring *r, uint64_t features)
 {
 	r->seq = (features & KIPC_F_RING_SEQ) != 0;
+	r->pad_any = (features & KIPC_F_RING_PAD) != 0;
 	r->mark = r->seq ? KIPC_REC_MARK : 0;
 }
 
@@ -410,6 +415,52 @@ KIPC_RING_FAST void kipc_ring_commit(struct kipc_ring *r)
 	r->msgs++;
 }
 
+/* The cache line the producer's sweep and kipc_ring_align() work by and
+ * kipc_send() copies around (x86-64 and most arm64). A guess that is
+ * wrong only costs time: nothing in the format depends on it.
+ */
+#define KIPC_RING_LINE		64U
+
+/*
+ * kipc_ring_align - SEQ with KIPC_F_RING_PAD, just before a publication,
+ * with no reservation open: if the next record, were it as long as the
+ * last one committed, would cross one cache line more at r->pos than at
+ * the start of a line (a 32-byte payload, span 40, at ring offset 40),
+ * end the publication with a padding record up to the end of the line.
+ * A ping-pong of small records then has each start a line, which the
+ * consumer spins on: one line each way instead of two for half of them.
+ * Records that fit where they are (8-byte payloads, four to a line) and
+ * batches (KIPC_MORE: one publication, so at most one pad) are left
+ * alone. Skipped, never waited for, when the ring has no room for the pad
+ * and the slot after it.
+ *
+ * The pad's header is stored plainly: the record before it holds the
+ * publication's gate (it was committed first), whose store-release
+ * publishes the pad as it does a batch. The slot after the pad is marked
+ * unless it is known to hold zero, as in kipc_ring_reserve().
+ */
+KIPC_RING_FAST void kipc_ring_align(struct kipc_ring *r)
+{
+	uint32_t off = r->pos & (KIPC_RING_LINE - 1);
+	uint32_t span = KIPC_REC_SPAN(r->len), end;
+
+	if (!r->pad_any || !r->gated || r->span || !off ||
+	    (off + span - 1) / KIPC_RING_LINE == (span - 1) / KIPC_RING_LINE)
+		return;
+	end = r->pos + KIPC_RING_LINE - off;
+	/* A line never crosses the end of the data area (size is a power
+	 * of two of at least 64), so neither does the pad.
+	 */
+	if ((uint32_t)(end + KIPC_REC_MARK - r->seen) > r->size)
+		return;
+	kipc_ring_put(r, r->pos, (KIPC_RING_LINE - off - KIPC_REC_SPAN(0)) |
+				 KIPC_REC_PAD);
+	if ((int32_t)(end - r->dirty) < 0 ||
+	    (int32_t)(r->clean - (end + KIPC_REC_MARK)) < 0)
+		kipc_ring_mark(r, end);
+	r->pos = end;
+}
+
 /* Publish every committed message: one store-release of head (pairs with
  * the consumer's load-acquire in kipc_ring_peek). Several commits may share
  * one publish. Returns true if anything new was published.
@@ -438,12 +489,6 @@ KIPC_RING_FAST bool kipc_ring_publish(struct kipc_ring *r)
 	r->pub = r->pos;
 	return true;
 }
-
-/* The cache line the producer's sweep works by and kipc_send() copies
- * around (x86-64 and most arm64). A guess that is wrong only costs time:
- * nothing in the format depends on it.
- */
-#define KIPC_RING_LINE		64U
 
 /* SEQ producer: the most a record can span and still end, with the slot
  * after it, in what kipc_ring_sweep() keeps zero ahead of r->pos.
@@ -596,6 +641,23 @@ static inline int64_t kipc_ring_cons_refresh(struct kipc_ring *r)
 	return (uint32_t)(h - r->pos);
 }
 
+/* The span of a padding record at ring offset @off whose header says
+ * @len (KIPC_REC_PAD set), or 0 when it is not a valid one: it ends at the
+ * end of the data area, or with KIPC_F_RING_PAD anywhere before it, on
+ * an 8-byte boundary.
+ */
+static inline uint32_t kipc_ring_pad_span(const struct kipc_ring *r,
+					  uint32_t off, uint32_t len)
+{
+	uint32_t room = r->size - off - (uint32_t)sizeof(struct kipc_rec);
+
+	len &= KIPC_REC_LEN_MASK;
+	if (len == room || (r->pad_any && len < room &&
+			    !(len % KIPC_REC_ALIGN)))
+		return len + (uint32_t)sizeof(struct kipc_rec);
+	return 0;
+}
+
 /*
  * kipc_ring_peek - find the next message without consuming it.
  * Returns 0 with *payload and *len set, -EAGAIN (empty) or -EBADMSG (the
@@ -637,9 +699,8 @@ KIPC_RING_FAST int kipc_ring_peek_seq(struct kipc_ring *r, const void **payload,
 		}
 		off = r->pos & r->mask;
 		if (rec.len & KIPC_REC_PAD) {
-			span = r->size - off;
-			if ((rec.len & KIPC_REC_LEN_MASK) !=
-			    span - sizeof(struct kipc_rec))
+			span = kipc_ring_pad_span(r, off, rec.len);
+			if (!span)
 				goto corrupt;
 		} else {
 			if (rec.len > kipc_ring_msg_max(r))
@@ -697,9 +758,8 @@ KIPC_RING_FAST int kipc_ring_peek(struct kipc_ring *r, const void **payload,
 		if (p != r->pos)
 			goto corrupt;
 		if (l & KIPC_REC_PAD) {
-			span = r->size - off;
-			if ((l & KIPC_REC_LEN_MASK) != span - sizeof(struct kipc_rec) ||
-			    span > avail)
+			span = kipc_ring_pad_span(r, off, l);
+			if (!span || span > avail)
 				goto corrupt;
 			r->pos += span;
 			continue;

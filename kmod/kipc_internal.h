@@ -62,7 +62,7 @@ struct user_namespace;
 				 KIPC_F_PEERCRED | KIPC_F_POLL_NEED | \
 				 KIPC_F_NEGOTIATE | KIPC_F_RING_CAP | \
 				 KIPC_RING_FORMATS_KNOWN)
-#define KIPC_RING_FORMATS_KNOWN	KIPC_F_RING_SEQ
+#define KIPC_RING_FORMATS_KNOWN	(KIPC_F_RING_SEQ | KIPC_F_RING_PAD)
 
 /* Module parameters, kipc_main.c. Read with READ_ONCE(). */
 extern unsigned int kipc_max_ring_bytes;

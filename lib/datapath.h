@@ -58,11 +58,15 @@ static inline void rx_release(struct kipc_conn *c)
 		c->ops->kick(c, c->rx.kick_fd);
 }
 
-/* Publish what was committed; ring the doorbell if the consumer waits. */
+/* Publish what was committed, ending it at a line if a small record
+ * would straddle one next (kipc_ring_align()); ring the doorbell if the
+ * consumer waits.
+ */
 static inline int tx_publish(struct kipc_conn *c, unsigned int flags)
 {
 	struct kipc_tx *tx = &c->tx;
 
+	kipc_ring_align(&tx->ring);
 	if (!kipc_ring_publish(&tx->ring))
 		return 0;
 	if (!kipc_ring_prod_should_kick(&tx->ring))

@@ -32,15 +32,15 @@
 /*
  * Features. What the dev transport needs of the driver (a blocked sender
  * sleeps in poll(POLLOUT), which must honour kipc_prod.need), and the
- * ring formats (KIPC_F_RING_*) this library reads: KIPC_F_RING_SEQ. It
- * asks for those the other side has too, and a ring whose header uses
- * any other bit is refused with -EPROTONOSUPPORT. kipc__missing() records
- * what was lacking for kipc_strerror(). kipc__test_formats (a test hook,
+ * ring formats (KIPC_F_RING_*) this library reads: KIPC_F_RING_SEQ and
+ * KIPC_F_RING_PAD. It asks for those the other side has too, and a ring
+ * whose header uses any other bit is refused with -EPROTONOSUPPORT.
+ * kipc__missing() records what was lacking for kipc_strerror(). kipc__test_formats (a test hook,
  * all ones otherwise) makes this library play an older one that reads
  * fewer formats, down to the 1.0 library's none.
  */
 #define KIPC_DEV_NEEDS		KIPC_F_POLL_NEED
-#define KIPC_LIB_FORMATS_ALL	KIPC_F_RING_SEQ
+#define KIPC_LIB_FORMATS_ALL	(KIPC_F_RING_SEQ | KIPC_F_RING_PAD)
 #define KIPC_LIB_FORMATS	(KIPC_LIB_FORMATS_ALL & kipc__test_formats)
 
 extern uint64_t kipc__test_formats;

@@ -437,7 +437,7 @@ TEST_F(kipc, version_advertises_required_features)
 {
 	uint64_t need = KIPC_F_EVENTFD | KIPC_F_URING_CMD | KIPC_F_PEERCRED;
 	uint64_t known = need | KIPC_F_POLL_NEED | KIPC_F_NEGOTIATE |
-			 KIPC_F_RING_CAP | KIPC_F_RING_SEQ;
+			 KIPC_F_RING_CAP | KIPC_F_RING_SEQ | KIPC_F_RING_PAD;
 
 	EXPECT_EQ(need, self->v.features & need);
 	EXPECT_EQ(0, self->v.features & ~known);
@@ -977,14 +977,14 @@ TEST_F(kipc, conn_info_and_header_report_no_ring_format_by_default)
 }
 
 /* A ring format the driver does not report (the one after
- * KIPC_F_RING_SEQ): LISTEN and CONNECT refuse it.
+ * KIPC_F_RING_PAD): LISTEN and CONNECT refuse it.
  */
 TEST_F(kipc, listen_unreported_ring_format_einval)
 {
 	struct kipc_listen l = { .size = sizeof(l), .mode = 0600 };
 
 	kt_name(l.name, "format");
-	l.features = KIPC_F_RING_SEQ << 1;	/* not defined yet */
+	l.features = KIPC_F_RING_PAD << 1;	/* not defined yet */
 	ASSERT_EQ(0, self->v.features & l.features);
 	EXPECT_EQ(-EINVAL, kt_ioctl(self->fresh, KIPC_IOC_LISTEN, &l));
 	l.features = KIPC_F_EVENTFD;	/* a capability, not a format */

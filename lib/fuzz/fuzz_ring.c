@@ -8,7 +8,7 @@
  * access outside it; the checks below are kipc_ring.h's promises.
  *
  * Input: size selector (1 byte: bits 0-2 the size, bit 3 the format
- * KIPC_F_RING_SEQ), start index (4), a flag byte and, if it is non-zero,
+ * KIPC_F_RING_SEQ, bit 4 KIPC_F_RING_PAD), start index (4), a flag byte and, if it is non-zero,
  * the ring's initial bytes; then one op byte after another, each followed
  * by its operands (fuzz_ring.c's switch). OP_FORGE writes a whole header
  * word that SEQ's reader would take for a record near its position, the
@@ -97,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kipc_prod *pl;
 	struct kipc_cons *cl;
 	uint32_t ring_size, start, off, sel, at;
+	uint64_t formats;
 	uint8_t *area;
 	int steps = 0;
 
@@ -113,8 +114,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pl->head = cl->tail = start;
 	kipc_ring_init(&prod, area, ring_size, pl, cl);
 	kipc_ring_init(&cons, area, ring_size, pl, cl);
-	kipc_ring_set_format(&prod, sel & 8 ? KIPC_F_RING_SEQ : 0);
-	kipc_ring_set_format(&cons, sel & 8 ? KIPC_F_RING_SEQ : 0);
+	formats = (sel & 8 ? KIPC_F_RING_SEQ : 0) |
+		  (sel & 16 ? KIPC_F_RING_PAD : 0);
+	kipc_ring_set_format(&prod, formats);
+	kipc_ring_set_format(&cons, formats);
 	kipc_ring_resume_prod(&prod);
 	kipc_ring_resume_cons(&cons);
 
@@ -150,7 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case OP_RESERVE:
 			produce_one(&prod, &in);
 			break;
-		case OP_PUBLISH:
+		case OP_PUBLISH:	/* as libkipc's tx_publish() */
+			kipc_ring_align(&prod);
 			if (kipc_ring_publish(&prod))
 				(void)kipc_ring_prod_should_kick(&prod);
 			break;

@@ -49,6 +49,7 @@ static void emit(const char *dir, const char *name, const struct seed *s)
 enum { R_HEAD, R_TAIL, R_NEED, R_POKE, R_PEEK, R_RELEASE, R_CWAIT,
        R_RESERVE, R_PUBLISH, R_PWAIT, R_RESUME, R_FORGE };
 #define R_SEQ	8	/* size selector bit: KIPC_F_RING_SEQ */
+#define R_PAD	16	/* size selector bit: KIPC_F_RING_PAD */
 
 static void ring_seeds(const char *d)
 {
@@ -152,6 +153,35 @@ static void ring_seeds(const char *d)
 	put(&s, R_PEEK, 1); put(&s, 1, 1);
 	put(&s, R_RELEASE, 1);
 	emit(d, "seq-forge", &s);
+
+	/* SEQ + PAD: 32-byte records one a publication, each padded to
+	 * the end of its line, over laps of a 256-byte ring; then forged
+	 * pads: not 8-aligned, past the end, one that passes
+	 */
+	memset(&s, 0, sizeof(s));
+	put(&s, 2 | R_SEQ | R_PAD, 1); put(&s, 0, 4); put(&s, 0, 1);
+	for (i = 0; i < 12; i++) {
+		put(&s, R_RESERVE, 1); put(&s, 32, 2); put(&s, 0xffff, 2);
+		put(&s, R_PUBLISH, 1);
+		put(&s, R_PEEK, 1); put(&s, 1, 1);
+		put(&s, R_RELEASE, 1);
+	}
+	put(&s, R_FORGE, 1); put(&s, 0x80000004, 4); put(&s, 0, 1);
+	put(&s, R_PEEK, 1); put(&s, 1, 1);
+	emit(d, "pad-align", &s);
+	memset(&s, 0, sizeof(s));
+	put(&s, 2 | R_SEQ | R_PAD, 1); put(&s, 0, 4); put(&s, 0, 1);
+	put(&s, R_FORGE, 1); put(&s, 0x80000000 | 248, 4); put(&s, 0, 1);
+	put(&s, R_PEEK, 1); put(&s, 1, 1);
+	emit(d, "pad-forge-end", &s);
+	memset(&s, 0, sizeof(s));
+	put(&s, 2 | R_SEQ | R_PAD, 1); put(&s, 0, 4); put(&s, 0, 1);
+	put(&s, R_FORGE, 1); put(&s, 0x80000000 | 24, 4); put(&s, 0, 1);
+	put(&s, R_PEEK, 1); put(&s, 1, 1);
+	put(&s, R_RESERVE, 1); put(&s, 40, 2); put(&s, 0xffff, 2);
+	put(&s, R_PUBLISH, 1);
+	put(&s, R_PEEK, 1); put(&s, 1, 1);
+	emit(d, "pad-forge", &s);
 
 	/* SEQ: the consumer adopts a tail that is not 8-aligned, 4 bytes
 	 * before the end (an 8-byte header read there would overrun)

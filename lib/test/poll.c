@@ -86,6 +86,39 @@ static void t_poll(void)
 	pair_close(&p);
 }
 
+/*
+ * Sizes whose records, one a publication, end with a padding record
+ * (KIPC_F_RING_PAD): once the message is read and a recv has said
+ * -EAGAIN, nothing is ready, the pad included (dev: the driver's head -
+ * tail; shm: the doorbell's level).
+ */
+static void t_poll_pad(void)
+{
+	static const size_t lens[] = { 32, 40, 48, 8, 100, 56, 64 };
+	struct pollfd pf;
+	struct pair p;
+	char buf[128];
+	int i;
+
+	memset(buf, 0x5c, sizeof(buf));
+	pair_open(&p, NULL, NULL);
+	pf.fd = kipc_fd(p.s);
+	pf.events = (short)kipc_poll_events(p.s, POLLIN);
+	CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK), -EAGAIN);
+	for (i = 0; i < 200; i++) {
+		size_t len = lens[i % (int)(sizeof(lens) / sizeof(lens[0]))];
+
+		CHECK_EQ(poll(&pf, 1, 0), 0);
+		send_ok(p.c, buf, len);
+		CHECK_EQ(poll(&pf, 1, T_MS), 1);
+		recv_is(p.s, buf, len);
+		CHECK_EQ(kipc_recv(p.s, buf, sizeof(buf), KIPC_NONBLOCK),
+			 -EAGAIN);
+	}
+	CHECK_EQ(poll(&pf, 1, 0), 0);
+	pair_close(&p);
+}
+
 static void t_poll_out(void)
 {
 	struct delayed d = { .ms = 30, .what = 1 };
@@ -191,6 +224,7 @@ static void t_uring(void)
 
 TEST_GROUP(poll,
 	{ "poll_in", t_poll, 30 },
+	{ "poll_pad", t_poll_pad, 30 },
 	{ "poll_out", t_poll_out, 30 },
 	{ "listener_fd", t_listener_fd, 30 },
 	{ "io_uring", t_uring, 30 });

@@ -75,6 +75,9 @@
 #define KIPC_F_RING_SEQ		(1ULL << 32)	/* records published by their
 						 * own header ("Records")
 						 */
+#define KIPC_F_RING_PAD		(1ULL << 33)	/* padding records of any
+						 * length ("Records")
+						 */
 
 /*
  * KIPC_IOC_VERSION - any kipc fd. Reports the ABI and the module's limits.
@@ -402,6 +405,16 @@ static inline void kipc_layout_init(struct kipc_shared_hdr *h,
  * each publication, after the headers: the driver's readiness
  * (head - tail) is the same for both formats; only the consumer no
  * longer reads head on its fast path.
+ *
+ * KIPC_F_RING_PAD lets a padding record end anywhere, not only at the end
+ * of the data area: its span is KIPC_REC_SPAN() of its len, a multiple of
+ * 8 that must fit before the end, and a reader skips it as it skips the
+ * one at the end, with the checks a message gets. libkipc uses it with
+ * KIPC_F_RING_SEQ: a publication whose last record, if the next were as
+ * long, would leave that one crossing a cache line more than it needs
+ * (a 32-byte payload at ring offset 40, say) ends with a padding record
+ * to the end of the line, so that small records in a ping-pong each
+ * start a line, one line each way (kipc_ring_align()).
  */
 struct kipc_rec {
 	__u32 len;			/* payload bytes | KIPC_REC_PAD */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
 /*
- * Feature negotiation of the ring format (KIPC_F_RING_SEQ): the header
- * check, and old peers and an old driver played through internal hooks.
+ * Feature negotiation of the ring formats (KIPC_F_RING_SEQ,
+ * KIPC_F_RING_PAD): the header check, and old peers and old drivers
+ * played through internal hooks.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,6 +54,23 @@ static int ring_seq(struct kipc_conn *c)
 	return tx;
 }
 
+/* Whether they take padding records anywhere (KIPC_F_RING_PAD). */
+static int ring_pad(struct kipc_conn *c)
+{
+	int tx = kipc__test_ring(c, 1)->pad_any;
+	int rx = kipc__test_ring(c, 0)->pad_any;
+
+	CHECK_EQ(tx, rx);
+	return tx;
+}
+
+/* The formats in use, as the bits. */
+static uint64_t ring_formats(struct kipc_conn *c)
+{
+	return (ring_seq(c) ? KIPC_F_RING_SEQ : 0) |
+	       (ring_pad(c) ? KIPC_F_RING_PAD : 0);
+}
+
 static uint8_t fmt_msg[512];
 
 /*
@@ -77,6 +95,14 @@ static void format_traffic(struct kipc_conn *tx, struct kipc_conn *rx,
 		CHECK_EQ(kipc_send_timeout(tx, fmt_msg + 1, 56, 0, T_MS), 56);
 		recv_is(in, fmt_msg, (size_t)i);
 		recv_is(in, fmt_msg + 1, 56);
+	}
+	/* One at a time, as a ping-pong: with KIPC_F_RING_PAD every other
+	 * one of these ends with a pad.
+	 */
+	for (i = 0; i < 300; i++) {
+		CHECK_EQ(kipc_send_timeout(tx, fmt_msg + i % 5, 32 + i % 3 * 8,
+					   0, T_MS), 32 + i % 3 * 8);
+		recv_is(in, fmt_msg + i % 5, (size_t)(32 + i % 3 * 8));
 	}
 	CHECK_OK(kipc_reserve_timeout(tx, 64, &w, 0, T_MS));
 	memcpy(w, fmt_msg, 64);
@@ -109,8 +135,12 @@ static void t_ring_format(void)
 		pair_close(&p);
 		skip("uds has no ring");
 	}
-	CHECK_EQ(ring_seq(p.c), 1);
-	CHECK_EQ(ring_seq(p.s), 1);
+	CHECK_EQ(ring_formats(p.c), KIPC_F_RING_SEQ | KIPC_F_RING_PAD);
+	CHECK_EQ(ring_formats(p.s), KIPC_F_RING_SEQ | KIPC_F_RING_PAD);
+	/* 32 B, alone in its publication: padded to the line's end. */
+	send_ok(p.c, fmt_msg, 32);
+	CHECK_EQ(kipc__test_ring(p.c, 1)->pos, 64u);
+	recv_is(p.s, fmt_msg, 32);
 	format_traffic(p.c, p.s, false);
 	format_traffic(p.s, p.c, false);
 	pair_close(&p);
@@ -118,14 +148,16 @@ static void t_ring_format(void)
 
 /*
  * An older library on one end, played by a child with kipc__test_formats
- * = 0 (it neither asks for nor reads SEQ, as the 1.0 library): the two
- * agree on the 1.0 format whichever end is the old one, on dev (the
+ * = 0 (it neither asks for nor reads SEQ, as the 1.0 library) or
+ * KIPC_F_RING_SEQ (the library before KIPC_F_RING_PAD): the two agree on
+ * the formats the old one has, whichever end is the old one, on dev (the
  * driver intersects the requests) and on shm (OFFER and SETUP). The old
  * end echoes; the new end drives every data call.
  */
 struct old_peer {
 	char name[64];
 	int old_is_server;
+	uint64_t formats;
 };
 
 static void old_peer_child(void *a)
@@ -137,7 +169,7 @@ static void old_peer_child(void *a)
 	static uint8_t buf[4096];
 	ssize_t n;
 
-	kipc__test_formats = 0;
+	kipc__test_formats = op->formats;
 	opts_init(&o);
 	o.ring_bytes = 4096;
 	o.timeout_ms = T_MS;
@@ -148,7 +180,7 @@ static void old_peer_child(void *a)
 		c = connect_retry(op->name, &o, T_MS);
 	}
 	if (kipc_transport(c) != KIPC_TRANSPORT_UDS)
-		CHECK_EQ(ring_seq(c), 0);
+		CHECK_EQ(ring_formats(c), op->formats);
 	while ((n = kipc_recv_timeout(c, buf, sizeof(buf), 0, T_MS)) > 0)
 		send_ok(c, buf, (size_t)n);
 	CHECK_EQ(n, 0);
@@ -157,10 +189,11 @@ static void old_peer_child(void *a)
 		kipc_listener_close(l);
 }
 
-static void old_peer_run(int old_is_server)
+static void old_peer_run(int old_is_server, uint64_t formats)
 {
 	struct kipc_listener *l = NULL;
-	struct old_peer op = { .old_is_server = old_is_server };
+	struct old_peer op = { .old_is_server = old_is_server,
+			       .formats = formats };
 	struct kipc_conn *c;
 	struct kipc_opts o;
 	pid_t child;
@@ -177,7 +210,7 @@ static void old_peer_run(int old_is_server)
 	else
 		c = accept_one(l, T_MS);
 	if (kipc_transport(c) != KIPC_TRANSPORT_UDS)
-		CHECK_EQ(ring_seq(c), 0);
+		CHECK_EQ(ring_formats(c), formats);
 	format_traffic(c, c, true);
 	kipc_close(c);
 	CHECK_EQ(reap(child, T_MS), 0);
@@ -187,17 +220,29 @@ static void old_peer_run(int old_is_server)
 
 static void t_format_old_client(void)
 {
-	old_peer_run(0);
+	old_peer_run(0, 0);
 }
 
 static void t_format_old_server(void)
 {
-	old_peer_run(1);
+	old_peer_run(1, 0);
 }
 
-/* A new library on a driver without KIPC_F_RING_SEQ (feature_mask): the
- * 1.0 format, and everything works.
+static void t_format_seq_client(void)
+{
+	old_peer_run(0, KIPC_F_RING_SEQ);
+}
+
+static void t_format_seq_server(void)
+{
+	old_peer_run(1, KIPC_F_RING_SEQ);
+}
+
+/* A new library on a driver without the ring formats (feature_mask): the
+ * 1.0 format, or SEQ without PAD, and everything works.
  */
+static uint64_t old_driver_formats;
+
 static void old_driver_format_child(void *a)
 {
 	struct kipc_opts o;
@@ -208,8 +253,8 @@ static void old_driver_format_child(void *a)
 	o.transport = KIPC_TRANSPORT_DEV;
 	o.ring_bytes = 4096;
 	pair_open(&p, &o, &o);
-	CHECK_EQ(ring_seq(p.c), 0);
-	CHECK_EQ(ring_seq(p.s), 0);
+	CHECK_EQ(ring_formats(p.c), old_driver_formats);
+	CHECK_EQ(ring_formats(p.s), old_driver_formats);
 	format_traffic(p.c, p.s, false);
 	format_traffic(p.s, p.c, false);
 	pair_close(&p);
@@ -217,7 +262,15 @@ static void old_driver_format_child(void *a)
 
 static void t_format_old_driver(void)
 {
-	with_feature_hidden(KIPC_F_RING_SEQ, old_driver_format_child);
+	old_driver_formats = 0;
+	with_feature_hidden(KIPC_F_RING_SEQ | KIPC_F_RING_PAD,
+			    old_driver_format_child);
+}
+
+static void t_format_seq_driver(void)
+{
+	old_driver_formats = KIPC_F_RING_SEQ;
+	with_feature_hidden(KIPC_F_RING_PAD, old_driver_format_child);
 }
 
 TEST_GROUP(formats,
@@ -225,4 +278,7 @@ TEST_GROUP(formats,
 	{ "ring_format", t_ring_format, 30 },
 	{ "format_old_client", t_format_old_client, 30 },
 	{ "format_old_server", t_format_old_server, 30 },
-	{ "format_old_driver", t_format_old_driver, 30 });
+	{ "format_seq_client", t_format_seq_client, 30 },
+	{ "format_seq_server", t_format_seq_server, 30 },
+	{ "format_old_driver", t_format_old_driver, 30 },
+	{ "format_seq_driver", t_format_seq_driver, 30 });

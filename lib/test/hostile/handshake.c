@@ -351,7 +351,7 @@ static void format_client(void *a)
 	fd = raw_connect(a, &offer);
 	CHECK_EQ(offer.features, KIPC_LIB_FORMATS);
 	raw_setup_init(&w);
-	w.features = KIPC_F_RING_SEQ << 1;	/* no such format yet */
+	w.features = KIPC_F_RING_PAD << 1;	/* no such format yet */
 	fds[0] = raw_memfd(&offer, KIPC_SIDE_CLIENT, SHM_SEALS_ALL, 0);
 	fds[1] = view[0];
 	fds[2] = view[1];
