@@ -442,10 +442,16 @@ KIPC_RING_FAST void kipc_ring_commit(struct kipc_ring *r)
 KIPC_RING_FAST void kipc_ring_align(struct kipc_ring *r)
 {
 	uint32_t off = r->pos & (KIPC_RING_LINE - 1);
-	uint32_t span = KIPC_REC_SPAN(r->len), end;
+	/* Where in its last line the record ends when it starts a line. */
+	uint32_t last = (KIPC_REC_SPAN(r->len) - 1) & (KIPC_RING_LINE - 1);
+	uint32_t end;
 
-	if (!r->pad_any || !r->gated || r->span || !off ||
-	    (off + span - 1) / KIPC_RING_LINE == (span - 1) / KIPC_RING_LINE)
+	/* At off it crosses one line more iff off + last reaches the next
+	 * line (never at off 0). Tested first: 8-byte payloads, 64 B and
+	 * 4 KiB never pad, so they pay only this.
+	 */
+	if (off + last < KIPC_RING_LINE || !r->pad_any || !r->gated ||
+	    r->span)
 		return;
 	end = r->pos + KIPC_RING_LINE - off;
 	/* A line never crosses the end of the data area (size is a power
