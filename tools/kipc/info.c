@@ -93,6 +93,8 @@ static void show_features(uint64_t f)
 		{ KIPC_F_POLL_NEED, "poll_need" },
 		{ KIPC_F_NEGOTIATE, "negotiate" },
 		{ KIPC_F_RING_CAP, "ring_cap" },
+		{ KIPC_F_RING_SEQ, "ring_seq" },
+		{ KIPC_F_RING_PAD, "ring_pad" },
 	};
 	uint64_t known = 0;
 	size_t i;

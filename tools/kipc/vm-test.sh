@@ -30,10 +30,11 @@ out=$("$KIPC" info 2>&1)
 rc=$?
 if [ $rc -eq 0 ] && echo "$out" | grep -qE "^driver +loaded" &&
    echo "$out" | grep -qE "abi version +1 " &&
-   echo "$out" | grep -qE "^connect now +dev"; then
-	ok "kipc info: driver loaded, ABI 1, dev is the transport now"
+   echo "$out" | grep -qE "^connect now +dev" &&
+   ! echo "$out" | grep -q "unknown to this kipc"; then
+	ok "kipc info: driver loaded, ABI 1, every feature named, dev is the transport now"
 else
-	not_ok "kipc info: driver loaded, ABI 1, dev is the transport now" "exit $rc" "$out"
+	not_ok "kipc info: driver loaded, ABI 1, every feature named, dev is the transport now" "exit $rc" "$out"
 fi
 echo "$out" | sed 's/^/# /'
 
