@@ -331,12 +331,14 @@ int bench_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	rn.clock_grain_ns = bench_clock_grain(o.clock, rn.tsc_ns_per_tick);
 	if (bench_cleanup_init(err)) {
 		fprintf(stderr, "kipc bench: %s\n", err);
 		return 1;
 	}
 	rep.opts = &o;
 	rep.tsc_ns_per_tick = rn.tsc_ns_per_tick;
+	rep.clock_grain_ns = rn.clock_grain_ns;
 	rep.cpus[0] = rn.cpus[0];
 	rep.cpus[1] = rn.cpus[1];
 	bench_machine_probe(&rep.machine);

@@ -92,6 +92,7 @@ struct bench_report {
 	struct bench_machine machine;
 	const struct bench_opts *opts;
 	double tsc_ns_per_tick;		/* 0: CLOCK_MONOTONIC */
+	double clock_grain_ns;		/* the clock's step, 1 if fine (stats.c) */
 	int cpus[2];			/* -1: not pinned */
 	double total_s;
 };
@@ -117,6 +118,7 @@ int bench_interrupted(void);
 struct bench_runner {
 	const struct bench_opts *opts;
 	double tsc_ns_per_tick;
+	double clock_grain_ns;		/* bench_clock_grain(), 1 if fine */
 	int cpus[2];			/* -1: no pinning */
 };
 /* Returns 0, or the signal that interrupted the run. */
@@ -125,8 +127,17 @@ int bench_run_once(const struct bench_runner *rn, const struct bench_mech *m,
 		   struct bench_result *res);
 
 /* stats.c */
+/* grain: the clock's (bench_clock_grain()), 1 if fine */
 void bench_stats_latency(struct bench_result *res, const uint64_t *samples, uint64_t n,
-			 double ns_per_unit);
+			 double ns_per_unit, double grain);
+/* The q-quantile of n sorted samples (ns), interpolated within a tick of
+ * grain ns when grain > 1.
+ */
+double bench_percentile(const uint64_t *sorted, uint64_t n, double q, double grain);
+/* The step every difference of two readings of a clock is a multiple of. */
+double bench_grain_of(const uint64_t *d, size_t n);
+/* The grain of the clock the runs use (BENCH_CLOCK_*), measured now. */
+double bench_clock_grain(int clock, double tsc_ns_per_tick);
 int bench_hist_bucket(uint64_t ns);
 uint64_t bench_hist_lower(int bucket);
 

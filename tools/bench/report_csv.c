@@ -49,6 +49,7 @@ int bench_write_csv(const struct bench_report *rep, const char *path, char *err)
 	fprintf(f, "# arch: %s\n# clocksource: %s\n# clock: %s\n# pinned_cpus: %d,%d\n",
 		mc->arch, mc->clocksource, rep->tsc_ns_per_tick > 0 ? "tsc" : "monotonic",
 		rep->cpus[0], rep->cpus[1]);
+	fprintf(f, "# clock_grain_ns: %.0f\n", rep->clock_grain_ns > 1 ? rep->clock_grain_ns : 1);
 	if (mc->steal_share >= 0)
 		fprintf(f, "# steal_share: %.4f\n", mc->steal_share);
 	else

@@ -60,6 +60,8 @@ static void write_config(FILE *f, const struct bench_report *rep)
 
 	fprintf(f, "  \"config\": {\n    \"clock\": \"%s\",\n    \"tsc_ns_per_tick\": %.9f,\n",
 		rep->tsc_ns_per_tick > 0 ? "tsc" : "monotonic", rep->tsc_ns_per_tick);
+	fprintf(f, "    \"clock_grain_ns\": %.0f,\n",
+		rep->clock_grain_ns > 1 ? rep->clock_grain_ns : 1);
 	fprintf(f, "    \"pinned_cpus\": [%d, %d],\n    \"full_verify\": %s,\n", rep->cpus[0],
 		rep->cpus[1], o->full_verify ? "true" : "false");
 	fprintf(f, "    \"preset\": \"%s\",\n    \"sizes\": [", o->check ? "check" :

@@ -454,7 +454,7 @@ void bench_print_table(FILE *out, const struct bench_report *rep)
 	const struct bench_result *any_lat = NULL, *any_st = NULL;
 	uint64_t size = table_size(rep);
 	struct row rows[128];
-	char sz[32], pin[64];
+	char sz[32], pin[64], grain[80] = "";
 	int nrows, i;
 	size_t k;
 
@@ -471,9 +471,12 @@ void bench_print_table(FILE *out, const struct bench_report *rep)
 	else
 		snprintf(pin, sizeof(pin), "not pinned%s", mc->cpus_allowed < 2 ? " (one CPU)" : "");
 	bench_format_size(size, sz, sizeof(sz));
-	fprintf(out, "kipc bench: %s, %d CPUs, %s%s, %s, processes %s\n", mc->cpu_model,
+	if (rep->clock_grain_ns > 1)
+		snprintf(grain, sizeof(grain), " (%.0f ns steps: percentiles interpolated within one)",
+			 rep->clock_grain_ns);
+	fprintf(out, "kipc bench: %s, %d CPUs, %s%s, %s%s, processes %s\n", mc->cpu_model,
 		mc->cpus_online, mc->kernel, mc->hypervisor ? " (virtual machine)" : "",
-		rep->tsc_ns_per_tick > 0 ? "TSC clock" : "CLOCK_MONOTONIC", pin);
+		rep->tsc_ns_per_tick > 0 ? "TSC clock" : "CLOCK_MONOTONIC", grain, pin);
 	fprintf(out, "%s messages; each run: ", sz);
 	if (any_lat)
 		fprintf(out, "%" PRIu64 " round trips", any_lat->iterations);

@@ -188,7 +188,8 @@ static void collect(const struct bench_runner *rn, struct bench_ctl *ctl,
 		res->cpu_share[i] = st->cpu_wall_ns ? (double)st->cpu_ns / (double)st->cpu_wall_ns : 0;
 	}
 	if (ctl->p.workload == BENCH_LATENCY) {
-		bench_stats_latency(res, ctl->samples, ctl->p.iterations, unit);
+		bench_stats_latency(res, ctl->samples, ctl->p.iterations, unit,
+				    rn->clock_grain_ns);
 		return;
 	}
 	secs = (double)(rx->t_end - rx->t_begin) * unit / 1e9;

@@ -5,7 +5,8 @@
 # send/recv round trips checked with cmp on the shm and uds transports (each
 # forced once with -t and once with KIPC_TRANSPORT), --keep, the error cases
 # and their exit statuses (kipc(1)), help, info, ls, `kipc bench --check`,
-# and the shape of `kipc bench --targets`' table, CSV, JSON and chart.
+# the bench's percentiles (stats_test), and the shape of `kipc bench
+# --targets`' table, CSV, JSON and chart.
 # TAP on stdout, "N passed, M failed" last. Every wait is bounded.
 # The cases of every transport are tools/check.d/kipc-cases.sh's, which the
 # test VM runs on dev (tools/kipc/vm-test.sh).
@@ -400,6 +401,18 @@ else
 		not_ok "kipc bench --check: exit 0, $mechs mechanisms reported" "exit $rc" \
 			"summary: ${total:-none}" "$(tail -n 40 "$work/bench.out")"
 	fi
+fi
+
+# ------------------------------------------------- bench percentiles
+# The percentile arithmetic on a coarse clock (tools/bench/stats_test.c):
+# synthetic samples, nothing timed.
+st=$top/tools/bench/stats_test
+if out=$(timeout -k 2 30 "$st" 2>&1) && ! grep -q "^not ok" <<< "$out" &&
+   [ "$(grep -c "^ok" <<< "$out")" -ge 12 ]; then
+	ok "kipc bench: percentiles interpolated within a coarse clock's step, nearest rank on a fine one"
+else
+	not_ok "kipc bench: percentiles interpolated within a coarse clock's step, nearest rank on a fine one" \
+		"$out"
 fi
 
 # --------------------------------------------------- bench --targets
