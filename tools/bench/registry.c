@@ -4,7 +4,8 @@
 
 #include "bench.h"
 
-extern const struct bench_mech bench_mech_cacheline, bench_mech_payload_floor,
+extern const struct bench_mech bench_mech_cacheline, bench_mech_cacheline_ro,
+	bench_mech_payload_floor,
 	bench_mech_payload_walk,
 	bench_mech_spsc, bench_mech_eventfd, bench_mech_pipe,
 	bench_mech_fifo, bench_mech_unix_stream, bench_mech_unix_seqpacket,
@@ -16,6 +17,7 @@ extern const struct bench_mech bench_mech_cacheline, bench_mech_payload_floor,
 
 const struct bench_mech *const bench_mechs[] = {
 	&bench_mech_cacheline,
+	&bench_mech_cacheline_ro,
 	&bench_mech_payload_floor,
 	&bench_mech_payload_walk,
 	&bench_mech_spsc,

@@ -22,12 +22,13 @@
 
 #define FLOOR_PAYLOAD	"payload-floor"
 #define FLOOR_WALK	"payload-walk"
+#define FLOOR_RO	"cacheline-ro"
 #define FLOOR_BLOCK	"eventfd"
 
 /* What --targets measures when --only is not given. */
 const char bench_targets_only[] =
-	"cacheline,payload-floor,payload-walk,spsc-ring,eventfd,kipc-shm,kipc-shm-zc,kipc-dev,"
-	"kipc-dev-zc";
+	"cacheline,cacheline-ro,payload-floor,payload-walk,spsc-ring,eventfd,kipc-shm,kipc-shm-zc,"
+	"kipc-dev,kipc-dev-zc";
 const uint64_t bench_targets_sizes[] = { 8, 32, 56, 64, 256, 4096, 65536, 1048576 };
 const int bench_targets_nsizes = 8;
 
@@ -470,10 +471,10 @@ static void print_floor_table(FILE *out, const struct bench_report *rep, const c
 {
 	static const struct side line = LAT(BENCH_FLOOR_LATENCY, P50),
 		payload = LAT(FLOOR_PAYLOAD, P50), walk = LAT(FLOOR_WALK, P50),
-		line99 = LAT(BENCH_FLOOR_LATENCY, P99);
+		ro = LAT(FLOOR_RO, P50), line99 = LAT(BENCH_FLOOR_LATENCY, P99);
 	const struct bench_opts *o = rep->opts;
 	const struct bench_result *cl, *pf, *k, *z;
-	char zc[32], sz[16], c[13][24];
+	char zc[32], sz[16], c[14][24];
 	struct side kp = LAT(kipc, P50), k99 = LAT(kipc, P99), zp = LAT(zc, P50);
 	bool head = false;
 	int s;
@@ -491,9 +492,10 @@ static void print_floor_table(FILE *out, const struct bench_report *rep, const c
 		if (!head) {
 			fprintf(out, "\n%s against the floors: busy-poll round trips (us), CPU us per "
 				"round trip of A/B\n", kipc);
-			fprintf(out, "%-7s %7s %7s | %7s %7s %11s %6s %6s %6s %6s | %7s %7s %11s "
-				"%6s\n", "size", "line", "payload", "copy", "p99", "cpu A/B",
-				"xline", "xpay", "xwalk", "p99x", "zc", "p99", "cpu A/B", "xline");
+			fprintf(out, "%-7s %7s %7s | %7s %7s %11s %6s %6s %6s %6s %6s | %7s %7s "
+				"%11s %6s\n", "size", "line", "payload", "copy", "p99", "cpu A/B",
+				"xline", "xpay", "xwalk", "xro", "p99x", "zc", "p99", "cpu A/B",
+				"xline");
 			head = true;
 		}
 		bench_format_size(size, sz, sizeof(sz));
@@ -505,20 +507,33 @@ static void print_floor_table(FILE *out, const struct bench_report *rep, const c
 		fmt_ratio(ratio(rep, size, &kp, &line), c[5], 24);
 		fmt_ratio(ratio(rep, size, &kp, &payload), c[6], 24);
 		fmt_ratio(ratio(rep, size, &kp, &walk), c[7], 24);
-		fmt_ratio(ratio(rep, size, &k99, &line99), c[8], 24);
-		fmt_us(z, z ? z->lat.p50 : 0, c[9], 24);
-		fmt_us(z, z ? z->lat.p99 : 0, c[10], 24);
-		fmt_cpu(z, c[11], 24);
-		fmt_ratio(ratio(rep, size, &zp, &line), c[12], 24);
-		fprintf(out, "%-7s %7s %7s | %7s %7s %11s %6s %6s %6s %6s | %7s %7s %11s %6s\n",
+		fmt_ratio(ratio(rep, size, &kp, &ro), c[8], 24);
+		fmt_ratio(ratio(rep, size, &k99, &line99), c[9], 24);
+		fmt_us(z, z ? z->lat.p50 : 0, c[10], 24);
+		fmt_us(z, z ? z->lat.p99 : 0, c[11], 24);
+		fmt_cpu(z, c[12], 24);
+		fmt_ratio(ratio(rep, size, &zp, &line), c[13], 24);
+		fprintf(out, "%-7s %7s %7s | %7s %7s %11s %6s %6s %6s %6s %6s | %7s %7s %11s %6s\n",
 			sz, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10],
-			c[11], c[12]);
+			c[11], c[12], c[13]);
 	}
-	if (head)
+	if (head) {
 		fprintf(out, "xline, xpay, xwalk: p50 / cacheline's, / payload-floor's, / "
 			"payload-walk's (the payload floor moving on\nthrough %u KiB a direction, as "
 			"a ring does: not a goal, what moving on costs); p99x: p99 / cacheline's "
 			"p99\n", BENCH_RING_BYTES >> 10);
+		double x = 0;
+
+		for (s = 0; s < o->nsizes && !x; s++) {
+			x = ratio(rep, o->sizes[s], &ro, &line);
+			bench_format_size(o->sizes[s], sz, sizeof(sz));
+		}
+		fmt_ratio(x, c[0], 24);
+		fprintf(out, "xro: p50 / cacheline-ro's, the line read through a read-only "
+			"mapping, as kipc's page roles read a\npeer's ring (not a goal; what that "
+			"costs by itself: cacheline-ro / cacheline %s%s%s)\n", c[0],
+			x ? " at " : "", x ? sz : "");
+	}
 }
 
 /* Blocking and spin-then-sleep next to busy-poll: latency at what CPU cost. */
