@@ -305,7 +305,10 @@ struct kipc_wire {
 	uint16_t version;
 	uint16_t type;
 	int32_t status;		/* REJECT: negative errno */
-	uint32_t transports;	/* OFFER: 1 << KIPC_TRANSPORT_x offered; SETUP: chosen */
+	uint32_t transports;	/* OFFER: 1 << KIPC_TRANSPORT_x offered (DEV:
+				 * the listener holds the name on the
+				 * driver too); SETUP: chosen
+				 */
 	uint32_t ring_bytes[2];	/* OFFER: [KIPC_RING_C2S], [KIPC_RING_S2C] */
 	uint32_t uds_max;	/* OFFER, SETUP: the sender's uds payload limit */
 	uint32_t page_size;	/* OFFER: the server's page size */
@@ -320,8 +323,14 @@ struct kipc_wire {
 };
 
 int kipc__sock_listen(const char *name, const struct kipc_cfg *cfg, int *fd);
+/* kipc__sock_connect(): with @dev_missed (the driver had no such name a
+ * moment ago), an OFFER that says the listener is on the driver too
+ * returns KIPC__TRY_DEV, before anything is set up, instead of going on
+ * over the socket (listener.c).
+ */
+#define KIPC__TRY_DEV	1
 int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
-		       struct kipc_conn **out);
+		       bool dev_missed, struct kipc_conn **out);
 int kipc__sock_addr(const char *name, void *sun, socklen_t *len);
 int kipc__may_connect(uid_t owner_uid, gid_t owner_gid, uint32_t mode,
 		      int sock);

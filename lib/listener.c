@@ -282,24 +282,36 @@ KIPC_API void kipc_listener_close(struct kipc_listener *l)
 KIPC_API int kipc_connect(const char *name, const struct kipc_opts *opts,
 			  struct kipc_conn **out)
 {
+	bool dev_missed = false;
 	struct kipc_cfg cfg;
-	int ret;
+	int ret, tries;
 
 	if (!out || kipc__check_name(name))
 		return -EINVAL;
 	ret = kipc__cfg(opts, &cfg);
 	if (ret)
 		return ret;
-	if (cfg.transport == KIPC_TRANSPORT_AUTO ||
-	    cfg.transport == KIPC_TRANSPORT_DEV) {
-		ret = kipc__dev_connect(name, &cfg, out);
-		/* No usable driver, or the name is not the driver's: try the
-		 * socket.
-		 */
-		if (cfg.transport == KIPC_TRANSPORT_DEV ||
-		    (ret != -ENODEV && ret != -ENOENT &&
-		     ret != -EPROTONOSUPPORT))
+	for (tries = 0;; tries++) {
+		if (cfg.transport == KIPC_TRANSPORT_AUTO ||
+		    cfg.transport == KIPC_TRANSPORT_DEV) {
+			ret = kipc__dev_connect(name, &cfg, out);
+			/* No usable driver, or the name is not the
+			 * driver's: try the socket.
+			 */
+			if (cfg.transport == KIPC_TRANSPORT_DEV ||
+			    (ret != -ENODEV && ret != -ENOENT &&
+			     ret != -EPROTONOSUPPORT))
+				return ret;
+			/* The driver works but has no such name: a
+			 * listener that serves both may be between its
+			 * two registrations (the driver's first), so that
+			 * the socket is there by the time we look. Its
+			 * OFFER says so, and then we look again, once.
+			 */
+			dev_missed = ret == -ENOENT && !tries;
+		}
+		ret = kipc__sock_connect(name, &cfg, dev_missed, out);
+		if (ret != KIPC__TRY_DEV)
 			return ret;
 	}
-	return kipc__sock_connect(name, &cfg, out);
 }

@@ -314,7 +314,13 @@ int kipc__sock_accept_new(struct kipc_listener *l)
 		p->deadline_ns = now + KIPC_PENDING_NS;
 		p->uds_max = kipc__uds_tx_max(fd, l->ring_bytes);
 		wire_init(&w, KIPC_WIRE_OFFER);
-		w.transports = l->transports;
+		/* DEV: we hold the name on the driver too, for a client
+		 * whose look there raced our kipc_listen() (listener.c).
+		 * Never a SETUP value: those are checked against
+		 * l->transports.
+		 */
+		w.transports = l->transports |
+			       (l->dev_fd >= 0 ? 1U << KIPC_TRANSPORT_DEV : 0);
 		w.ring_bytes[KIPC_RING_C2S] = l->ring_bytes;
 		w.ring_bytes[KIPC_RING_S2C] = l->ring_bytes;
 		w.uds_max = p->uds_max;
@@ -570,7 +576,7 @@ static int uds_client(int fd, const struct kipc_cfg *cfg,
 }
 
 int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
-		       struct kipc_conn **out)
+		       bool dev_missed, struct kipc_conn **out)
 {
 	int64_t deadline = kipc__deadline(cfg->timeout_ms);
 	struct timeval tv = { 0, 0 };
@@ -621,6 +627,14 @@ int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
 	if (w.type != KIPC_WIRE_OFFER || !ring_size_ok(rb[0]) ||
 	    !ring_size_ok(rb[1])) {
 		ret = -EPROTO;
+		goto out_close;
+	}
+	/* The driver had no such name when we looked, and the listener
+	 * says it is there: it listened in between. Nothing is set up
+	 * yet; the server drops us when we close.
+	 */
+	if (dev_missed && (w.transports & (1U << KIPC_TRANSPORT_DEV))) {
+		ret = KIPC__TRY_DEV;
 		goto out_close;
 	}
 	/* Before any memfd is made or filled: the connector pays for the

@@ -287,7 +287,7 @@ static void fuzz_connect(struct fuzz_in *in)
 	cfg_init(&cfg, (int)(fuzz_take(in, 1) % 4));
 	if (pthread_create(&t, NULL, serve_one, &a))
 		return;
-	if (!kipc__sock_connect(listen_name, &cfg, &c))
+	if (!kipc__sock_connect(listen_name, &cfg, false, &c))
 		kipc_close(c);
 	pthread_join(t, NULL);
 	if (a.fd >= 0) {

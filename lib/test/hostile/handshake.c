@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <linux/kipc.h>
 
 #include "../harness.h"
@@ -380,8 +381,112 @@ static void t_handshake_formats(void)
 	kipc_listener_close(l);
 }
 
+struct dev_arg {
+	char name[64];
+	bool dev;		/* the listener holds the name on the driver */
+};
+
+/* A raw client: the OFFER names the driver iff the listener is there. */
+static void offer_client(void *a)
+{
+	struct dev_arg *da = a;
+	struct kipc_wire offer;
+	int fd;
+
+	fd = raw_connect(da->name, &offer);
+	CHECK_EQ(!!(offer.transports & (1U << KIPC_TRANSPORT_DEV)), da->dev);
+	CHECK(offer.transports & (1U << KIPC_TRANSPORT_SHM));
+	close(fd);
+}
+
+/* A client whose look at the driver found no such name a moment ago. */
+static void raced_client(void *a)
+{
+	struct dev_arg *da = a;
+	struct kipc_conn *c;
+	struct kipc_cfg cfg;
+
+	CHECK_OK(kipc__cfg(NULL, &cfg));
+	if (da->dev) {
+		CHECK_EQ(kipc__sock_connect(da->name, &cfg, true, &c), KIPC__TRY_DEV);
+		return;
+	}
+	CHECK_OK(kipc__sock_connect(da->name, &cfg, true, &c));
+	kipc_close(c);
+}
+
+/* Accept (and refuse nothing) until @child exits; its exit status. */
+static int serve_until_exit(struct kipc_listener *l, pid_t child)
+{
+	struct kipc_conn *s;
+	int i, st;
+
+	for (i = 0; i < T_MS / 100; i++) {
+		CHECK_EQ(kipc_accept_timeout(l, &s, 0, 100), -ETIMEDOUT);
+		if (waitpid(child, &st, WNOHANG) == child)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+	return reap(child, 0);
+}
+
+/*
+ * An automatic listener's OFFER names the driver when it holds the name
+ * there too. A client whose look at the driver found no such name (its
+ * kipc_connect() raced the listener's, which registers the driver's name
+ * first) then gets KIPC__TRY_DEV before anything is set up, and looks
+ * again: with the driver loaded, automatic clients always land on it
+ * (the VM's "auto picks dev" case once went over shm). One whose listener
+ * is not on the driver goes on over the socket.
+ */
+static void t_offer_names_dev(void)
+{
+	struct kipc_listener *l;
+	struct kipc_conn *c, *s;
+	struct dev_arg da;
+	struct kipc_opts o;
+	pid_t child;
+	int ret;
+
+	/* About automatic choice: whatever transport this run is for. */
+	unsetenv("KIPC_TRANSPORT");
+	opts_init(&o);
+	o.transport = KIPC_TRANSPORT_AUTO;
+	snprintf(da.name, sizeof(da.name), "%s", new_name());
+	CHECK_OK(kipc_listen(da.name, &o, &l));
+	/* Does it hold the name on the driver? A client forced there says. */
+	o.transport = KIPC_TRANSPORT_DEV;
+	ret = kipc_connect(da.name, &o, &c);
+	CHECK(ret == 0 || ret == -ENODEV || ret == -EPROTONOSUPPORT);
+	da.dev = !ret;
+	if (da.dev) {
+		CHECK_OK(kipc_accept_timeout(l, &s, 0, T_MS));
+		kipc_close(s);
+		kipc_close(c);
+	}
+	child = spawn(offer_client, &da);
+	CHECK_EQ(serve_until_exit(l, child), 0);
+	child = spawn(raced_client, &da);
+	if (da.dev) {
+		CHECK_EQ(serve_until_exit(l, child), 0);
+		/* and an automatic client lands on the driver */
+		o.transport = KIPC_TRANSPORT_AUTO;
+		CHECK_OK(kipc_connect(da.name, &o, &c));
+		CHECK_EQ(kipc_transport(c), KIPC_TRANSPORT_DEV);
+		CHECK_OK(kipc_accept_timeout(l, &s, 0, T_MS));
+		kipc_close(s);
+		kipc_close(c);
+	} else {
+		CHECK_OK(kipc_accept_timeout(l, &s, 0, T_MS));
+		CHECK_EQ(kipc_transport(s), KIPC_TRANSPORT_SHM);
+		kipc_close(s);
+		CHECK_EQ(reap(child, T_MS), 0);
+	}
+	kipc_listener_close(l);
+}
+
 TEST_GROUP(handshake,
 	{ "handshake_hostile", t_handshake_hostile, 60 },
 	{ "handshake_shrink", t_handshake_shrink, 30 },
 	{ "shm_hostile_server", t_shm_hostile_server, 30 },
-	{ "handshake_formats", t_handshake_formats, 30 });
+	{ "handshake_formats", t_handshake_formats, 30 },
+	{ "offer_names_dev", t_offer_names_dev, 30 });
