@@ -8,10 +8,9 @@
  * a read-only mapping of the peer's page (a memfd, a page per direction),
  * the way kipc's page roles map a peer's ring on shm and dev. Where the
  * hardware moves a line more slowly to a reader whose page is not
- * writable (on the AMD EPYC VMs we measure on, 98 ns a round trip with a
- * writable mapping, 136 ns with a read-only one, in one process pair),
- * this is what that costs by itself: the floor of any transport in which
- * a peer cannot write what it reads.
+ * writable (tools/bench/README.md has the figures), this is what that
+ * costs by itself: the floor of any transport in which a peer cannot
+ * write what it reads.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,12 +26,12 @@ struct line {
 };
 
 struct cacheline_priv {
-	struct line *line;		/* [BENCH_DIR_AB / BENCH_DIR_BA] */
-	uint64_t last_seen;		/* role-local: word0 of the last message in */
-	/* cacheline-ro */
-	int fd;				/* page BENCH_DIR_AB, then page BENCH_DIR_BA */
-	struct line *out;		/* role-local: ours, writable */
-	const struct line *in;		/* role-local: the peer's, read-only */
+	struct line *line;		/* cacheline: [BENCH_DIR_AB / BENCH_DIR_BA] */
+	int fd;				/* cacheline-ro: a page per direction, AB first */
+	/* role-local, set by attach */
+	struct line *out;		/* ours */
+	const struct line *in;		/* the peer's (cacheline-ro: mapped read-only) */
+	uint64_t last_seen;		/* word0 of the last message in */
 };
 
 static const char *cacheline_size_unsupported(uint64_t size, char *why, size_t len)
@@ -60,24 +59,20 @@ static void cacheline_teardown(struct bench_run *r)
 	c->line = NULL;
 }
 
-static struct line *line_out(struct cacheline_priv *c, struct bench_run *r)
+static int cacheline_attach(struct bench_run *r)
 {
-	if (c->out)
-		return c->out;
-	return &c->line[r->role == BENCH_ROLE_A ? BENCH_DIR_AB : BENCH_DIR_BA];
-}
+	struct cacheline_priv *c = r->priv;
+	int mine = r->role == BENCH_ROLE_A ? BENCH_DIR_AB : BENCH_DIR_BA;
 
-static const struct line *line_in(struct cacheline_priv *c, struct bench_run *r)
-{
-	if (c->in)
-		return c->in;
-	return &c->line[r->role == BENCH_ROLE_A ? BENCH_DIR_BA : BENCH_DIR_AB];
+	c->out = &c->line[mine];
+	c->in = &c->line[mine ^ 1];
+	return 0;
 }
 
 static int cacheline_send(struct bench_run *r, const void *buf, size_t len)
 {
 	struct cacheline_priv *c = r->priv;
-	struct line *l = line_out(c, r);
+	struct line *l = c->out;
 	uint64_t w0;
 
 	memcpy(&w0, buf, 8);
@@ -90,7 +85,7 @@ static int cacheline_send(struct bench_run *r, const void *buf, size_t len)
 static int cacheline_recv(struct bench_run *r, void *buf, size_t len)
 {
 	struct cacheline_priv *c = r->priv;
-	const struct line *l = line_in(c, r);
+	const struct line *l = c->in;
 	uint64_t w0;
 
 	/* acquire: pairs with the release in cacheline_send() */
@@ -194,6 +189,7 @@ const struct bench_mech bench_mech_cacheline = {
 	.size_unsupported = cacheline_size_unsupported,
 	.setup = cacheline_setup,
 	.teardown = cacheline_teardown,
+	.attach = cacheline_attach,
 	.send = cacheline_send,
 	.recv = cacheline_recv,
 };

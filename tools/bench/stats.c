@@ -68,9 +68,24 @@ static int64_t tick_of(uint64_t ns, double g)
 	return (int64_t)floor((double)ns / g + 0.5);
 }
 
+/* The first of n sorted samples read in a tick after tick k (n if none). */
+static uint64_t after_tick(const uint64_t *sorted, uint64_t n, int64_t k, double g)
+{
+	uint64_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (tick_of(sorted[mid], g) <= k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 double bench_percentile(const uint64_t *sorted, uint64_t n, double q, double grain)
 {
-	uint64_t lo, hi, mid, below, in;
+	uint64_t below, in;
 	double t, v;
 	int64_t k;
 
@@ -79,24 +94,10 @@ double bench_percentile(const uint64_t *sorted, uint64_t n, double q, double gra
 	v = rank(sorted, n, q);
 	if (grain <= 1)
 		return v;
-	/* the samples of v's tick: [lo, hi) of the sorted array */
+	/* the samples of v's tick: in of them, after the first below */
 	k = tick_of((uint64_t)v, grain);
-	for (lo = 0, hi = n; lo < hi;) {
-		mid = lo + (hi - lo) / 2;
-		if (tick_of(sorted[mid], grain) < k)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	below = lo;
-	for (hi = n; lo < hi;) {
-		mid = lo + (hi - lo) / 2;
-		if (tick_of(sorted[mid], grain) <= k)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	in = lo - below;
+	below = after_tick(sorted, n, k - 1, grain);
+	in = after_tick(sorted, n, k, grain) - below;
 	t = q * (double)n - (double)below;
 	if (t < 0)
 		t = 0;
