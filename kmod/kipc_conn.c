@@ -372,6 +372,7 @@ static void kipc_conn_release(struct kref *ref)
 		put_pid(c->side[s].cred.pid);
 	}
 	kipc_conn_uncharge_memlock(c);
+	free_uid(c->server_user);	/* not handed over: never charged */
 	kipc_conn_free_pages(c);
 	kipc_listener_put(c->listener);
 	kfree(c);
@@ -382,23 +383,100 @@ void kipc_conn_put(struct kipc_conn *c)
 	kref_put(&c->ref, kipc_conn_release);
 }
 
+/*
+ * Is it time to hand @c over to its server? Once: when it was accepted,
+ * its client is gone and its server is not. Whichever of ACCEPT and the
+ * client's release makes it so does it.
+ */
+static bool kipc_conn_hand_over_due_locked(struct kipc_conn *c)
+{
+	u32 st = c->state;
+
+	lockdep_assert_held(&c->lock);
+	if (c->handed_over || !(st & KIPC_STATE_ACCEPTED) ||
+	    !(st & KIPC_STATE_CLIENT_GONE) || (st & KIPC_STATE_SERVER_GONE))
+		return false;
+	c->handed_over = true;
+	return true;
+}
+
+/*
+ * The client of an accepted connection is gone and the server keeps it:
+ * the pages are now held by the server alone, so what they are charged to
+ * moves to it, as if it had connected: the connection and the pinned
+ * pages to its user's counts, the locked_vm to its user_struct (none with
+ * CAP_IPC_LOCK at ACCEPT). Past its limits, which bound what one asks
+ * for; keeping this is the server's choice, and closing its fd ends it.
+ * Otherwise a server that accepts and never closes would keep a dead
+ * client's charges for good (its RLIMIT_MEMLOCK, its connection slots),
+ * whatever the client closes. The global count does not change, nor does
+ * the memory cgroup the pages were charged to when allocated (a module
+ * cannot move them). Without memory for the server's entry nothing moves.
+ * The caller holds a reference, so kipc_conn_release() cannot run.
+ */
+static void kipc_conn_hand_over(struct kipc_conn *c)
+{
+	struct user_struct *old;
+	struct kipc_user *su;
+
+	mutex_lock(&kipc_lock);
+	su = kipc_user_get(c->server_uid);
+	if (!su) {
+		mutex_unlock(&kipc_lock);
+		return;
+	}
+	su->conns++;
+	su->pinned_pages += c->nr_pages;
+	c->user->conns--;
+	c->user->pinned_pages -= c->nr_pages;
+	kipc_user_put(c->user);
+	c->user = su;
+	mutex_unlock(&kipc_lock);
+
+	old = c->locked_user;
+	c->locked_user = c->server_user;
+	c->server_user = NULL;
+	if (c->locked_user)
+		atomic_long_add(c->nr_pages, &c->locked_user->locked_vm);
+	if (old) {
+		atomic_long_sub(c->nr_pages, &old->locked_vm);
+		free_uid(old);
+	}
+}
+
+/* ACCEPT, by the task that will hold the server side. */
 void kipc_conn_accepted(struct kipc_conn *c, wait_queue_head_t *wq)
 {
+	bool hand_over;
+
+	/* Read by kipc_conn_hand_over() only after ACCEPTED, which is set
+	 * under c->lock below.
+	 */
+	c->server_uid = current_uid();
+	if (!capable(CAP_IPC_LOCK))
+		c->server_user = get_uid(current_user());
 	spin_lock(&c->lock);
 	c->side[KIPC_SIDE_SERVER].wq = wq;
 	kipc_conn_set_state_locked(c, KIPC_STATE_ACCEPTED);
+	/* A client released between the dequeue and here left it to us. */
+	hand_over = kipc_conn_hand_over_due_locked(c);
 	spin_unlock(&c->lock);
+	if (hand_over)
+		kipc_conn_hand_over(c);
 }
 
 /*
  * Side @s is gone for good (its file was released, or a queued connection
  * lost its listener): mark it in the header and wake the survivor, which
- * can still drain what was published before.
+ * can still drain what was published before. A client leaving an
+ * accepted connection hands it, charges and all, to its server. Process
+ * context, no lock held (kipc_conn_hand_over() takes kipc_lock).
  */
 void kipc_conn_side_gone(struct kipc_conn *c, unsigned int s)
 {
 	unsigned int peer = 1 - s;
 	struct eventfd_ctx *evfd;
+	bool hand_over;
 
 	spin_lock(&c->lock);
 	kipc_conn_sample_locked(c);
@@ -409,9 +487,12 @@ void kipc_conn_side_gone(struct kipc_conn *c, unsigned int s)
 	kipc_conn_signal_locked(c, peer);
 	kipc_conn_wake_locked(c, peer, EPOLLHUP | EPOLLRDHUP | EPOLLIN |
 			      EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM);
+	hand_over = s == KIPC_SIDE_CLIENT && kipc_conn_hand_over_due_locked(c);
 	spin_unlock(&c->lock);
 	if (evfd)
 		eventfd_ctx_put(evfd);
+	if (hand_over)
+		kipc_conn_hand_over(c);
 }
 
 /*

@@ -165,6 +165,13 @@ struct kipc_conn {
 	struct kipc_listener *listener;	/* made to; a reference, for unqueue */
 	struct kipc_user *user;		/* per-user connection count */
 	struct user_struct *locked_user; /* charged locked_vm; NULL if none */
+	/* Who keeps the connection once its client is gone
+	 * (kipc_conn_hand_over()): the accepting task's real uid and, unless
+	 * it has CAP_IPC_LOCK, its user_struct (a reference), set at ACCEPT.
+	 */
+	kuid_t server_uid;
+	struct user_struct *server_user;
+	bool handed_over;		/* c->lock */
 };
 
 enum kipc_role {

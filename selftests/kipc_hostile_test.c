@@ -164,6 +164,113 @@ TEST_F_TIMEOUT(rounds, dead_client_charges_freed_before_accept, 600)
 	close(ready[1]);
 }
 
+/*
+ * A listener owned by KT_UID_LISTENER, mode 0666, in a child that accepts
+ * @n connections and keeps every one: it posts 'a' on @ready after each
+ * accept and holds them all until @hold[1] is closed or written.
+ */
+static pid_t start_holding_server(const char *name, uint32_t ring, int n,
+				  int ready, int hold[2])
+{
+	pid_t pid = kt_fork();
+	int lfd, i;
+
+	if (pid)
+		return pid;
+	close(hold[1]);
+	if (kt_become(KT_UID_LISTENER, KT_UID_LISTENER, 0, NULL))
+		_exit(KT_X_BECOME);
+	lfd = kt_new_listener(name, 0666, ring, ring, 0);
+	if (lfd < 0)
+		_exit(KT_X_OPEN);
+	if (kt_post(ready, 'r'))
+		_exit(KT_X_PIPE);
+	for (i = 0; i < n; i++) {
+		int sfd = kt_accept(lfd, 0, NULL);
+
+		if (sfd < 0)
+			_exit(-sfd);
+		if (kt_post(ready, 'a'))	/* sfd stays open */
+			_exit(KT_X_PIPE);
+	}
+	kt_expect(hold[0], kt_wait_ms() * 60);
+	_exit(0);
+}
+
+#define KT_HELD_CONNS	6	/* x 2 MiB of rings: over KT_MEMLOCK */
+
+/*
+ * A server that accepts and never closes takes over the charges of each
+ * client that left: KT_HELD_CONNS times, a fresh victim process connects
+ * with 1 MiB rings, waits until it is accepted and exits. Together the
+ * rings are more than the victim's RLIMIT_MEMLOCK, so without the hand-over
+ * (its locked_vm still holding the earlier ones) a connect fails with
+ * ENOMEM; every connection stays alive, held by the server; a fresh victim
+ * can still connect and register io_uring buffers; and once the server
+ * closes nothing is left.
+ */
+TEST(dead_client_charges_move_to_holding_server)
+{
+	char name[KIPC_NAME_MAX];
+	int ready[2], hold[2], i, ret;
+	bool held = true;
+	pid_t spid;
+
+	require_root(_metadata);
+	kt_name(name, "hold");
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(hold, O_CLOEXEC));
+	spid = start_holding_server(name, 1u << 20, KT_HELD_CONNS, ready[1],
+				    hold);
+	ASSERT_LT(0, spid);
+	ASSERT_EQ('r', kt_expect(ready[0], kt_wait_ms()));
+
+	for (i = 0; i < KT_HELD_CONNS; i++) {
+		int go[2], fd;
+		pid_t pid;
+
+		ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+		pid = kt_fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			close(go[1]);
+			if (become_limited(KT_UID_VICTIM))
+				_exit(KT_X_BECOME);
+			fd = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+			if (fd < 0)
+				_exit(-fd);
+			/* Gone only once accepted: a queued one is freed. */
+			kt_expect(go[0], kt_wait_ms());
+			_exit(0);
+		}
+		close(go[0]);
+		ret = kt_expect(ready[0], kt_wait_ms());
+		close(go[1]);
+		fd = kt_wait_exit(pid, kt_wait_ms());
+		if (ret != 'a' || fd) {
+			/* Not ASSERT: the server child is released below. */
+			EXPECT_EQ('a', ret);
+			EXPECT_EQ(0, fd) TH_LOG("connect %d: %s", i, strerror(fd));
+			held = false;
+			break;
+		}
+	}
+	EXPECT_EQ(KT_HELD_CONNS, counter("connections"));
+	EXPECT_EQ(0, victim_connect_and_register(name));
+
+	if (!held)
+		kill(spid, SIGKILL);	/* it still waits in ACCEPT */
+	close(hold[1]);
+	ret = kt_wait_exit(spid, kt_wait_ms());
+	if (held)
+		EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, counter("connections"));
+	EXPECT_EQ(0, counter("pinned_pages"));
+	close(hold[0]);
+	close(ready[0]);
+	close(ready[1]);
+}
+
 /* A client that dies while its connection is queued leaves no slot taken:
  * the listener's backlog has room again for the next connector.
  */
