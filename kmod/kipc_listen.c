@@ -348,9 +348,13 @@ int kipc_ioc_connect(struct kipc_ucmd *ucmd)
 		ret = -ENOENT;
 	else
 		ret = kipc_may_connect(l);
-	/* The connector pays: it may refuse rings larger than it wants. */
-	if (!ret && arg->max_ring_bytes &&
-	    max(l->ring_bytes[0], l->ring_bytes[1]) > arg->max_ring_bytes)
+	/* The connector pays: it may refuse rings larger than it wants.
+	 * The module's cap holds here too, so that a listener made before
+	 * root lowered max_ring_bytes makes no ring above it from then on.
+	 */
+	if (!ret && (max(l->ring_bytes[0], l->ring_bytes[1]) > kipc_ring_max() ||
+		     (arg->max_ring_bytes &&
+		      max(l->ring_bytes[0], l->ring_bytes[1]) > arg->max_ring_bytes)))
 		ret = -EMSGSIZE;
 	if (!ret)
 		kref_get(&l->ref);

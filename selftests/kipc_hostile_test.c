@@ -419,6 +419,42 @@ TEST(connect_ring_cap_emsgsize_before_charging)
 	close(lfd);
 }
 
+/*
+ * The module's max_ring_bytes binds listeners made before root lowered it:
+ * their CONNECTs get EMSGSIZE, charging nothing, until it is raised again.
+ */
+TEST(lowered_module_ring_cap_binds_old_listeners)
+{
+	unsigned long long old;
+	char name[KIPC_NAME_MAX];
+	struct kipc_version v;
+	int lfd, cfd, fd;
+
+	require_root(_metadata);
+	ASSERT_EQ(0, kt_param_read("max_ring_bytes", &old));
+	fd = kt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_version(fd, &v));
+	close(fd);
+	ASSERT_LE(16ull * v.page_size, old);
+	kt_name(name, "lowered");
+	lfd = kt_new_listener(name, 0600, 16 * v.page_size, 4 * v.page_size, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, kt_param_write("max_ring_bytes", 8ull * v.page_size));
+	cfd = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	EXPECT_EQ(0, kt_param_write("max_ring_bytes", old));
+	EXPECT_EQ(-EMSGSIZE, cfd);
+	if (cfd >= 0)
+		close(cfd);
+	EXPECT_EQ(0, counter("connections"));
+	EXPECT_EQ(0, counter("pinned_pages"));
+	cfd = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	EXPECT_LE(0, cfd);
+	if (cfd >= 0)
+		close(cfd);
+	close(lfd);
+}
+
 /* Non-zero __reserved in CONNECT is refused. */
 TEST(connect_reserved_einval)
 {

@@ -140,7 +140,8 @@ struct kipc_listen {
  * max_pinned_bytes_per_user), EINVAL (bad
  * name or flags, a feature bit the driver does not report, fd already
  * bound, non-zero __reserved), E2BIG, EFAULT, EMSGSIZE (a ring of the
- * listener is larger than @max_ring_bytes). @features are the ring formats
+ * listener is larger than @max_ring_bytes, or than the module parameter
+ * max_ring_bytes, lowered since LISTEN). @features are the ring formats
  * the client can read; the connection uses those the listener accepted too
  * (CONN_INFO). @max_ring_bytes (KIPC_F_RING_CAP) is the largest ring, each
  * direction, the connector agrees to pay for; 0 is no cap beyond the
