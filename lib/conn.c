@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,42 @@ int64_t kipc__now_ns(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Which process owns an object (internal.h, struct kipc_owner)        */
+
+static unsigned int fork_gen;	/* atomic: bumped in each child of fork() */
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
+static int fork_hook_err;
+
+static void fork_child(void)
+{
+	__atomic_fetch_add(&fork_gen, 1, __ATOMIC_RELAXED);
+}
+
+/* Once, at the first object: a library loaded and never used registers
+ * nothing. glibc unregisters the handler when a dlopen()ed libkipc goes.
+ */
+static void fork_hook(void)
+{
+	fork_hook_err = pthread_atfork(NULL, NULL, fork_child);
+}
+
+int kipc__owner_set(struct kipc_owner *o)
+{
+	pthread_once(&fork_hook_once, fork_hook);
+	if (fork_hook_err)
+		return -fork_hook_err;
+	o->pid = getpid();
+	o->gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+	return 0;
+}
+
+bool kipc__owner_is_self(const struct kipc_owner *o)
+{
+	return o->gen == __atomic_load_n(&fork_gen, __ATOMIC_RELAXED) &&
+	       o->pid == getpid();
+}
+
+/* ------------------------------------------------------------------ */
 /* The rest of the connection API                                      */
 
 KIPC_API void kipc_close(struct kipc_conn *c)
@@ -32,7 +69,7 @@ KIPC_API void kipc_close(struct kipc_conn *c)
 	/* A forked child has no ring mappings (MADV_DONTFORK, VM_DONTCOPY):
 	 * it only drops its references to the fds.
 	 */
-	if (!c->msg && getpid() == c->owner &&
+	if (!c->msg && kipc__owner_is_self(&c->owner) &&
 	    !(kipc__conn_state(c) & KIPC_CONN_BROKEN)) {
 		c->tx.open = false;
 		tx_publish(c, 0);
@@ -117,6 +154,10 @@ struct kipc_conn *kipc__conn_alloc(const struct kipc_ops *ops, int side,
 	if (posix_memalign((void **)&c, 64, sizeof(*c)))
 		return NULL;
 	memset(c, 0, sizeof(*c));
+	if (kipc__owner_set(&c->owner)) {
+		free(c);
+		return NULL;
+	}
 	c->ops = ops;
 	c->msg = ops->msg;
 	c->side = side;
@@ -125,7 +166,6 @@ struct kipc_conn *kipc__conn_alloc(const struct kipc_ops *ops, int side,
 	c->rx.wait_fd = c->rx.bell_fd = c->rx.kick_fd = -1;
 	c->wait_policy = cfg->wait_policy;
 	c->spin_ns = cfg->spin_ns;
-	c->owner = getpid();
 	return c;
 }
 
@@ -158,7 +198,7 @@ void kipc__conn_free(struct kipc_conn *c)
 	/* After fork the child has no ring mappings, and the addresses may
 	 * hold something else by now: never munmap them there.
 	 */
-	if (getpid() != c->owner)
+	if (!kipc__owner_is_self(&c->owner))
 		c->map[0] = c->map[1] = NULL;
 	c->ops->free(c);
 	free(c);

@@ -58,6 +58,25 @@ int kipc__missing_caps(uint64_t caps);
 	(KIPC_OPTS_HAS(o, field) ? (o)->field : (def))
 #define KIPC_PENDING_NS		(10LL * 1000000000)	/* to answer OFFER */
 
+/*
+ * The process that made a connection or a listener. A child of fork()
+ * shares their fds but not the ring mappings (MADV_DONTFORK, the driver's
+ * VM_DONTCOPY), and the epoll sets it shares are its creator's: such a
+ * child may only close its own fds. getpid() alone cannot tell: a
+ * descendant that is pid 1 of a new PID namespace has the same pid as a
+ * creator that is pid 1 of its own (a container's init). So the fork
+ * generation, bumped in every child of fork() by a pthread_atfork()
+ * handler, is compared too; the pid still catches a child of a raw
+ * clone(), which runs no atfork handlers (conn.c).
+ */
+struct kipc_owner {
+	pid_t pid;
+	unsigned int gen;
+};
+
+int kipc__owner_set(struct kipc_owner *o);
+bool kipc__owner_is_self(const struct kipc_owner *o);
+
 /* The state one thread owns: everything the sending side touches lives in
  * tx, everything the receiving side touches in rx, each on its own cache
  * lines so the two threads of the thread rule never share a line.
@@ -152,7 +171,7 @@ struct kipc_conn {
 	int state;		/* atomic: KIPC_CONN_GONE | KIPC_CONN_BROKEN */
 	int wait_policy;	/* atomic */
 	unsigned int spin_ns;	/* atomic */
-	pid_t owner;		/* getpid() at set-up: a forked child keeps off */
+	struct kipc_owner owner;	/* the process that set it up */
 	pid_t peer_pid;
 	uid_t peer_uid;
 	gid_t peer_gid;

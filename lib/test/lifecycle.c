@@ -4,9 +4,12 @@
  * connection it inherited by fork.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -38,6 +41,57 @@ static void t_fork_close(void)
 	pair_close(&p);
 }
 
+/*
+ * A descendant that is pid 1 of a new PID namespace has the pid of a
+ * creator that is pid 1 of its own (a container's init): by getpid() alone
+ * it looked like the creator, and its kipc_close() released room through
+ * ring mappings it never inherited (SIGSEGV) or unmapped whatever had
+ * taken their place since.
+ */
+static void pidns_grandchild(void *a)
+{
+	struct pair *p = a;
+
+	kipc_close(p->c);
+	kipc_close(p->s);
+	kipc_listener_close(p->l);
+}
+
+static void pidns_middle(void *a)
+{
+	if (unshare(CLONE_NEWPID))
+		FAIL("unshare(CLONE_NEWPID): %s", strerror(errno));
+	CHECK_EQ(reap(spawn(pidns_grandchild, a), T_MS), 0);
+}
+
+static void pidns_creator(void *a)
+{
+	struct pair p;
+	char b[8];
+
+	(void)a;
+	CHECK_EQ(getpid(), 1);
+	pair_open(&p, NULL, NULL);
+	/* Consumed bytes not yet handed back: a close releases them. */
+	send_ok(p.c, "x", 1);
+	CHECK_EQ(kipc_recv(p.s, b, sizeof(b), 0), 1);
+	CHECK_EQ(reap(spawn(pidns_middle, &p), T_MS), 0);
+	send_ok(p.c, "after", 5);
+	recv_is(p.s, "after", 5);
+	send_ok(p.s, "ns", 2);
+	recv_is(p.c, "ns", 2);
+	pair_close(&p);
+}
+
+static void t_fork_pidns_close(void)
+{
+	if (geteuid())
+		skip("needs root (CLONE_NEWPID)");
+	if (unshare(CLONE_NEWPID))
+		skip("unshare(CLONE_NEWPID): %s", strerror(errno));
+	CHECK_EQ(reap(spawn(pidns_creator, NULL), T_MS), 0);
+}
+
 static void t_close_more(void)
 {
 	struct pair p;
@@ -56,4 +110,5 @@ static void t_close_more(void)
 
 TEST_GROUP(lifecycle,
 	{ "fork_close", t_fork_close, 30 },
+	{ "fork_pidns_close", t_fork_pidns_close, 30 },
 	{ "close_more", t_close_more, 30 });
