@@ -373,6 +373,7 @@ struct kipc_listener {
 	struct kipc_cfg cfg;
 	struct kipc_pending *pending;
 	int npending;
+	struct kipc_owner owner;	/* a child of fork() leaves epfd alone */
 };
 
 int kipc__sock_accept_new(struct kipc_listener *l);

@@ -147,7 +147,9 @@ KIPC_API int kipc_listen(const char *name, const struct kipc_opts *opts,
 	if (!l)
 		return -ENOMEM;
 	l->dev_fd = l->sock_fd = -1;
-	ret = kipc__cfg(opts, &l->cfg);
+	ret = kipc__owner_set(&l->owner);
+	if (!ret)
+		ret = kipc__cfg(opts, &l->cfg);
 	if (ret)
 		goto out_free;
 	t = l->cfg.transport;
@@ -264,6 +266,9 @@ KIPC_API int kipc_listener_fd(const struct kipc_listener *l)
 	return l ? l->epfd : -EINVAL;
 }
 
+/* In a child of fork() it only closes the child's fds: the epoll set and
+ * the sockets are shared with the creator (kipc__pending_drop()).
+ */
 KIPC_API void kipc_listener_close(struct kipc_listener *l)
 {
 	if (!l)

@@ -257,6 +257,14 @@ int kipc__may_connect(uid_t owner_uid, gid_t owner_gid, uint32_t mode,
 	return mode & 0002 ? 0 : -EACCES;
 }
 
+/*
+ * Forget pending client @p and close its socket. The epoll set is shared
+ * with every child of fork() that holds the listener, and the socket too,
+ * so closing it does not take it out of the set: its creator must, or a
+ * later event would carry @p after the free. A child must not: that would
+ * take the creator's handshakes in progress out of the set, and they
+ * would never complete. It only drops its own fd.
+ */
 void kipc__pending_drop(struct kipc_listener *l, struct kipc_pending *p)
 {
 	struct kipc_pending **pp;
@@ -268,9 +276,11 @@ void kipc__pending_drop(struct kipc_listener *l, struct kipc_pending *p)
 			break;
 		}
 	}
-	epoll_ctl(l->epfd, EPOLL_CTL_DEL, p->fd, NULL);
-	if (p->fd >= 0)
+	if (p->fd >= 0) {
+		if (kipc__owner_is_self(&l->owner))
+			epoll_ctl(l->epfd, EPOLL_CTL_DEL, p->fd, NULL);
 		close(p->fd);
+	}
 	free(p);
 }
 

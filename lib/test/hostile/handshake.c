@@ -484,9 +484,87 @@ static void t_offer_names_dev(void)
 	kipc_listener_close(l);
 }
 
+/* A client that has its OFFER and says so on @offered[1], then waits on
+ * @go[0] before a good SETUP: its handshake stays pending meanwhile.
+ */
+struct held_arg {
+	char name[64];
+	int offered[2];
+	int go[2];
+};
+
+static void held_client(void *a)
+{
+	struct held_arg *ha = a;
+	struct kipc_wire offer, w;
+	int fd, fds[4], bell[2], view[2], nfds;
+	char ch;
+
+	close(ha->offered[0]);
+	close(ha->go[1]);
+	CHECK_OK(kipc__shm_bells(bell, view));
+	fd = raw_connect(ha->name, &offer);
+	CHECK_EQ(write(ha->offered[1], "o", 1), 1);
+	CHECK_EQ(read(ha->go[0], &ch, 1), 1);
+	raw_setup_init(&w);
+	w.features = offer.features & KIPC_LIB_FORMATS;
+	fds[0] = raw_memfd(&offer, KIPC_SIDE_CLIENT, SHM_SEALS_ALL, 0);
+	fds[1] = view[0];
+	fds[2] = view[1];
+	raw_send(fd, &w, sizeof(w), fds, 3);
+	raw_recv(fd, &w, fds, &nfds);
+	CHECK_EQ(w.type, KIPC_WIRE_READY);
+	CHECK_EQ(nfds, 3);
+	close(fd);
+}
+
+static void close_listener(void *a)
+{
+	kipc_listener_close(a);
+}
+
+/*
+ * A child of fork() that closes the listener it inherited (a worker that
+ * drops it) leaves the creator's handshakes in progress alone: it used to
+ * take them out of the epoll set the two share (EPOLL_CTL_DEL), and the
+ * creator never heard from those clients again.
+ */
+static void t_fork_listener_close(void)
+{
+	struct kipc_listener *l;
+	struct kipc_conn *s;
+	struct held_arg ha;
+	struct pollfd pf;
+	pid_t client;
+	int i;
+
+	l = shm_handshake_listener(ha.name, sizeof(ha.name));
+	CHECK_OK(pipe(ha.offered));
+	CHECK_OK(pipe(ha.go));
+	client = spawn(held_client, &ha);
+	close(ha.offered[1]);
+	close(ha.go[0]);
+	/* Accept it (the OFFER goes out) until it says it has the OFFER. */
+	pf.fd = ha.offered[0];
+	pf.events = POLLIN;
+	for (i = 0; i < T_MS / 10; i++) {
+		CHECK_EQ(kipc_accept(l, &s, KIPC_NONBLOCK), -EAGAIN);
+		if (poll(&pf, 1, 10) == 1)
+			break;
+	}
+	CHECK_EQ(poll(&pf, 1, 0), 1);
+	CHECK_EQ(reap(spawn(close_listener, l), T_MS), 0);
+	CHECK_EQ(write(ha.go[1], "g", 1), 1);
+	CHECK_OK(kipc_accept_timeout(l, &s, 0, 5000));
+	CHECK_EQ(reap(client, T_MS), 0);
+	kipc_close(s);
+	kipc_listener_close(l);
+}
+
 TEST_GROUP(handshake,
 	{ "handshake_hostile", t_handshake_hostile, 60 },
 	{ "handshake_shrink", t_handshake_shrink, 30 },
 	{ "shm_hostile_server", t_shm_hostile_server, 30 },
 	{ "handshake_formats", t_handshake_formats, 30 },
-	{ "offer_names_dev", t_offer_names_dev, 30 });
+	{ "offer_names_dev", t_offer_names_dev, 30 },
+	{ "fork_listener_close", t_fork_listener_close, 30 });
