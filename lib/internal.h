@@ -256,7 +256,7 @@ void kipc__conn_ready(struct kipc_conn *c);
 void kipc__conn_formats(struct kipc_conn *c, uint64_t formats);
 void kipc__conn_free(struct kipc_conn *c);
 int kipc__epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
-bool kipc__anon_fd_ok(int fd);
+int kipc__anon_fd_check(int fd);
 
 /* dev transport (dev.c). */
 int kipc__dev_open(int *fd, uint32_t *default_ring, uint64_t *formats,

@@ -36,20 +36,25 @@ int kipc__epoll_add(int epfd, int fd, uint32_t events, uint64_t data)
 
 /*
  * Is @fd an anonymous-inode file (eventfd, epoll), as a doorbell must be?
- * Polling anything else might block (a FUSE file) or never fire.
+ * Polling anything else might block (a FUSE file) or never fire. 0 if it
+ * is, -EBADMSG if not; the probe it is compared with is an fd of our own,
+ * and when we cannot make one (-EMFILE, -ENFILE, -ENOMEM) that is what
+ * the caller must hear, not that the peer is broken.
  */
-bool kipc__anon_fd_ok(int fd)
+int kipc__anon_fd_check(int fd)
 {
 	struct stat ref, st;
-	int probe = eventfd(0, EFD_CLOEXEC);
-	bool ok;
+	int probe = eventfd(0, EFD_CLOEXEC), ret = 0;
 
 	if (probe < 0)
-		return false;
-	ok = fstat(probe, &ref) == 0 && fstat(fd, &st) == 0 &&
-	     st.st_dev == ref.st_dev && st.st_ino == ref.st_ino;
+		return -errno;
+	if (fstat(probe, &ref) < 0)
+		ret = -errno;
+	else if (fstat(fd, &st) < 0 || st.st_dev != ref.st_dev ||
+		 st.st_ino != ref.st_ino)
+		ret = -EBADMSG;
 	close(probe);
-	return ok;
+	return ret;
 }
 
 int kipc__check_name(const char *name)
@@ -237,8 +242,12 @@ KIPC_API int kipc_accept_timeout(struct kipc_listener *l, struct kipc_conn **out
 				ret = kipc__sock_pending_ready(l,
 					(struct kipc_pending *)(uintptr_t)ev[i].data.u64,
 					out);
-				if (!ret)
-					return 0;
+				/* 0, or we ran out of fds or memory (that
+				 * client was refused with the same error):
+				 * the caller must hear it, as from accept(2).
+				 */
+				if (ret != -EAGAIN)
+					return ret;
 				/* A dropped pending client may have been a
 				 * later event of this batch: wait again.
 				 */

@@ -224,8 +224,11 @@ int kipc__shm_setup(struct kipc_conn *c, int sock, void *own, size_t own_len,
 	c->rx.kick_fd = bell[1];
 	c->rx.bell_fd = c->rx.wait_fd = peer_view[0];
 	c->tx.bell_fd = c->tx.wait_fd = peer_view[1];
-	if (!kipc__anon_fd_ok(peer_view[0]) || !kipc__anon_fd_ok(peer_view[1]))
-		return -EBADMSG;
+	ret = kipc__anon_fd_check(peer_view[0]);
+	if (!ret)
+		ret = kipc__anon_fd_check(peer_view[1]);
+	if (ret)
+		return ret;
 
 	/* Each memfd is its writer's OWN view: the index page (its producer
 	 * line, its consumer line), then the data of the ring it sends on.

@@ -100,7 +100,8 @@ static void wire_reject(int fd, int err)
 /*
  * One handshake message, without waiting. Any fds that came with it are
  * returned in @fds (at most @max, else -EPROTO and none). -ECONNRESET if
- * the peer closed, -EPROTO if the message is malformed.
+ * the peer closed, -EPROTO if the message is malformed, -EMFILE if the
+ * fds that came with it could not be installed in our table.
  */
 static int wire_recv(int fd, struct kipc_wire *w, int *fds, int max, int *nfds)
 {
@@ -131,9 +132,17 @@ static int wire_recv(int fd, struct kipc_wire *w, int *fds, int max, int *nfds)
 		memcpy(got + n, CMSG_DATA(cm), sizeof(int) * k);
 		n += k;
 	}
-	if ((m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) || len != sizeof(*w) ||
-	    n > max || w->magic != KIPC_WIRE_MAGIC ||
-	    w->version != KIPC_WIRE_VERSION)
+	/* MSG_CTRUNC with room left for more fds: the kernel stopped
+	 * installing them (RLIMIT_NOFILE; a security module's veto looks
+	 * the same), and we are the one short of fds. A peer that sent more
+	 * than we take fills the buffer first: -EPROTO.
+	 */
+	if ((m.msg_flags & MSG_CTRUNC) && n < WIRE_MAX_FDS + 1)
+		ret = -EMFILE;
+	else if ((m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) ||
+		 len != sizeof(*w) || n > max ||
+		 w->magic != KIPC_WIRE_MAGIC ||
+		 w->version != KIPC_WIRE_VERSION)
 		ret = -EPROTO;
 	if (ret) {
 		close_fds(got, n);
@@ -397,9 +406,18 @@ out_views:
 	return ret;
 }
 
+/* We, not the peer, are out of something: accept must say so. */
+static bool local_shortage(int err)
+{
+	return err == -EMFILE || err == -ENFILE || err == -ENOMEM;
+}
+
 /*
  * Pending client @p has something to say: complete its connection into
- * *out (0), or drop it (-EAGAIN, accept goes on with the others).
+ * *out (0), or drop it (-EAGAIN, accept goes on with the others). If we
+ * ran out of fds or memory setting it up, it is refused with that error
+ * (REJECT) and the error is returned (-EMFILE, -ENFILE, -ENOMEM), as
+ * accept(2) returns its own.
  */
 int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 			     struct kipc_conn **out)
@@ -415,8 +433,11 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 	if (ret == -EAGAIN || ret == -EINTR)
 		return -EAGAIN;
 	if (ret) {
+		/* SETUP's fds did not fit in our table: tell the client why. */
+		if (local_shortage(ret))
+			wire_reject(fd, ret);
 		kipc__pending_drop(l, p);
-		return -EAGAIN;
+		return local_shortage(ret) ? ret : -EAGAIN;
 	}
 	t = (int)w.transports;
 	if (w.type != KIPC_WIRE_SETUP ||
@@ -452,7 +473,7 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 		close_fds(fds, nfds);
 		wire_reject(fd, -ENOMEM);
 		close(fd);
-		return -EAGAIN;
+		return -ENOMEM;
 	}
 	c->fd = fd;
 	if (t == KIPC_TRANSPORT_SHM)
@@ -471,7 +492,7 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 		close_fds(out_fds, 3);	/* the client has its own references */
 	if (ret) {
 		kipc__conn_free(c);
-		return -EAGAIN;
+		return local_shortage(ret) ? ret : -EAGAIN;
 	}
 	*out = c;
 	return 0;

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -186,9 +188,149 @@ static void t_msgsize(void)
 	pair_close(&p);
 }
 
+/*
+ * Out of fds: a side that cannot make or receive the fds of the set-up
+ * says -EMFILE, and so does its peer, told by REJECT. It used to be
+ * -EBADMSG ("corrupted ring": the doorbell check's own probe fd failed),
+ * -ECONNREFUSED or -EPROTO (the SETUP or READY fds cut short, taken for a
+ * broken peer), and the listener's kipc_accept() said nothing of it but
+ * -ETIMEDOUT. Each round gives the short side N fds, from about what it
+ * holds before the set-up to enough for it.
+ */
+struct fd_limit_arg {
+	char name[64];
+	int sync;		/* the test's end of a socketpair */
+	rlim_t limit;
+};
+
+/* Keep 0-2 and @keep, as fd 3: the same fds in every round. */
+static void fd_keep(int keep)
+{
+	CHECK_EQ(dup2(keep, 3), 3);
+	CHECK_OK(close_range(4, ~0U, 0));
+}
+
+/* Accepts until a connection (exit 0) or until the test hangs up on fd 3
+ * (EMFILE if an accept said so, else ETIMEDOUT); another error: its errno.
+ */
+static void short_server(void *a)
+{
+	struct fd_limit_arg *fa = a;
+	struct rlimit rl = { fa->limit, fa->limit };
+	struct kipc_listener *l;
+	struct pollfd pf[2];
+	struct kipc_conn *s;
+	bool emfile = false;
+	struct kipc_opts o;
+	int ret;
+
+	fd_keep(fa->sync);
+	opts_init(&o);
+	CHECK_OK(kipc_listen(fa->name, &o, &l));
+	CHECK_OK(setrlimit(RLIMIT_NOFILE, &rl));
+	CHECK_EQ(write(3, "r", 1), 1);
+	pf[0].fd = kipc_listener_fd(l);
+	pf[1].fd = 3;
+	pf[0].events = pf[1].events = POLLIN;
+	for (;;) {
+		ret = kipc_accept(l, &s, KIPC_NONBLOCK);
+		if (!ret) {
+			kipc_close(s);
+			_exit(0);
+		}
+		if (ret == -EMFILE)
+			emfile = true;
+		else if (ret != -EAGAIN)
+			_exit(-ret);
+		CHECK(poll(pf, 2, T_MS) > 0);
+		if (pf[1].revents)
+			_exit(emfile ? EMFILE : ETIMEDOUT);
+	}
+}
+
+static void short_client(void *a)
+{
+	struct fd_limit_arg *fa = a;
+	struct rlimit rl = { fa->limit, fa->limit };
+	struct kipc_conn *c;
+	struct kipc_opts o;
+	int ret;
+
+	CHECK_OK(close_range(3, ~0U, 0));
+	CHECK_OK(setrlimit(RLIMIT_NOFILE, &rl));
+	opts_init(&o);
+	o.timeout_ms = 2000;
+	ret = kipc_connect(fa->name, &o, &c);
+	if (!ret)
+		kipc_close(c);
+	_exit(-ret);
+}
+
+static void t_fd_exhaustion(void)
+{
+	struct fd_limit_arg fa;
+	struct kipc_listener *l;
+	struct kipc_conn *c, *s;
+	struct kipc_opts o;
+	int sv[2], ret, st, shortages = 0;
+	pid_t pid;
+	char ch;
+
+	if (dev_client())
+		skip("the socket handshake's fds (dev connects before the accept)");
+	opts_init(&o);
+	o.timeout_ms = 2000;
+	/* The listener short of fds: with 7 it holds 0-3, its two and an
+	 * accepted socket.
+	 */
+	for (fa.limit = 7; fa.limit <= 24; fa.limit++) {
+		snprintf(fa.name, sizeof(fa.name), "%s", new_name());
+		CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+		fa.sync = sv[1];
+		pid = spawn(short_server, &fa);
+		close(sv[1]);
+		CHECK_EQ(read(sv[0], &ch, 1), 1);	/* it listens */
+		ret = kipc_connect(fa.name, &o, &c);
+		if (!ret)
+			kipc_close(c);
+		close(sv[0]);
+		st = reap(pid, T_MS);
+		if (ret != 0 && ret != -EMFILE)
+			FAIL("listener with %d fds: kipc_connect = %d (%s)",
+			     (int)fa.limit, ret, kipc_strerror(ret));
+		/* The listener's accept learnt it too. */
+		if (st != -ret)
+			FAIL("listener with %d fds: kipc_connect = %d, its accept %d",
+			     (int)fa.limit, ret, -st);
+		shortages += ret == -EMFILE;
+	}
+	CHECK_EQ(ret, 0);	/* enough fds, at last */
+	if (env_transport() != KIPC_TRANSPORT_UDS)
+		CHECK(shortages > 0);
+
+	/* The client short of fds. */
+	for (fa.limit = 4; fa.limit <= 20; fa.limit++) {
+		snprintf(fa.name, sizeof(fa.name), "%s", new_name());
+		CHECK_OK(kipc_listen(fa.name, &o, &l));
+		pid = spawn(short_client, &fa);
+		/* It may give up before its SETUP: no connection then. */
+		ret = kipc_accept_timeout(l, &s, 0, 500);
+		CHECK(ret == 0 || ret == -ETIMEDOUT);
+		if (!ret)
+			kipc_close(s);
+		st = reap(pid, T_MS);
+		if (st != 0 && st != EMFILE)
+			FAIL("client with %d fds: kipc_connect = %d (%s)",
+			     (int)fa.limit, -st, kipc_strerror(-st));
+		kipc_listener_close(l);
+	}
+	CHECK_EQ(st, 0);
+}
+
 TEST_GROUP(errors,
 	{ "bad_args", t_bad_args, 30 },
 	{ "env_transport", t_env_transport, 30 },
 	{ "noent", t_noent, 30 },
 	{ "addrinuse", t_addrinuse, 30 },
-	{ "msgsize", t_msgsize, 30 });
+	{ "msgsize", t_msgsize, 30 },
+	{ "fd_exhaustion", t_fd_exhaustion, 60 });
