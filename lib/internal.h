@@ -172,6 +172,7 @@ struct kipc_conn {
 	int wait_policy;	/* atomic */
 	unsigned int spin_ns;	/* atomic */
 	struct kipc_owner owner;	/* the process that set it up */
+	bool fds_barred;	/* socket: SO_PASSRIGHTS off (sock.c) */
 	pid_t peer_pid;
 	uid_t peer_uid;
 	gid_t peer_gid;
@@ -351,6 +352,20 @@ int kipc__sock_listen(const char *name, const struct kipc_cfg *cfg, int *fd);
 int kipc__sock_connect(const char *name, const struct kipc_cfg *cfg,
 		       bool dev_missed, struct kipc_conn **out);
 int kipc__sock_addr(const char *name, void *sun, socklen_t *len);
+
+/*
+ * Fds a peer passes us (sock.c, "Fds from a peer"). KIPC_SCM_MAX_FD is the
+ * kernel's SCM_MAX_FD, the most one message carries: a control buffer
+ * with room for them all leaves none for the kernel to release in our
+ * task, where a lingering socket's close would block us.
+ */
+#define KIPC_SCM_MAX_FD		253
+#define KIPC_SCM_BUF		CMSG_SPACE(sizeof(int) * KIPC_SCM_MAX_FD)
+#define KIPC_DRAIN_MAX		256	/* messages read off a socket we drop */
+void kipc__close_peer_fd(int fd);
+void kipc__scm_close(struct msghdr *m);
+bool kipc__sock_bar_fds(int sock);
+void kipc__sock_drain(int sock, int max);
 int kipc__may_connect(uid_t owner_uid, gid_t owner_gid, uint32_t mode,
 		      int sock);
 

@@ -333,8 +333,7 @@ static int shm_poll_events(int events)
 static void shm_free(struct kipc_conn *c)
 {
 	int *fds[] = {	/* wait_fd is bell_fd */
-		&c->fd, &c->poll_fd, &c->tx.bell_fd, &c->rx.bell_fd,
-		&c->tx.kick_fd, &c->rx.kick_fd,
+		&c->poll_fd, &c->tx.kick_fd, &c->rx.kick_fd,
 	};
 	size_t i;
 
@@ -344,6 +343,23 @@ static void shm_free(struct kipc_conn *c)
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
+	/* The peer's views: what it passed, checked or (on a failed set-up)
+	 * not, must not linger in our close.
+	 */
+	if (c->tx.bell_fd >= 0)
+		kipc__close_peer_fd(c->tx.bell_fd);
+	if (c->rx.bell_fd >= 0)
+		kipc__close_peer_fd(c->rx.bell_fd);
+	/* Nobody reads the socket after the handshake: fds a peer queued on
+	 * it since (a kernel without SO_PASSRIGHTS) would be released by its
+	 * close, in our task. A child of fork() leaves the queue alone: the
+	 * socket is its creator's too.
+	 */
+	if (c->fd >= 0) {
+		if (!c->fds_barred && kipc__owner_is_self(&c->owner))
+			kipc__sock_drain(c->fd, KIPC_DRAIN_MAX);
+		close(c->fd);
+	}
 }
 
 const struct kipc_ops kipc__shm_ops = {

@@ -33,6 +33,10 @@
 
 #define WIRE_MAX_FDS	3
 
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS	83	/* Linux 6.16 */
+#endif
+
 int kipc__sock_addr(const char *name, void *addr, socklen_t *len)
 {
 	struct sockaddr_un *a = addr;
@@ -48,10 +52,112 @@ int kipc__sock_addr(const char *name, void *addr, socklen_t *len)
 	return 0;
 }
 
+/*
+ * Fds from a peer. Closing the last reference to a file can block: a TCP
+ * socket with SO_LINGER {1, N} and unsent data waits up to N seconds, and
+ * a peer can pass us one (SCM_RIGHTS) and close its own copy. So:
+ * - every receive on which a peer can attach fds has a control buffer
+ *   with room for as many as a message carries (KIPC_SCM_BUF): fds the
+ *   kernel could not hand us it would release in our task instead;
+ * - every fd of a peer's that we close, expected or not, is first set to
+ *   SO_LINGER {1, 0} if it is a socket (its close then resets at once);
+ * - after the handshake, SO_PASSRIGHTS 0 (Linux 6.16) bars fds from the
+ *   socket for good, and what was queued before is drained now; without
+ *   it, the connection's close drains the socket first (shm.c, uds.c),
+ *   since its release would release the fds queued on it.
+ * A file whose release blocks for other reasons (FUSE, a hung NFS
+ * server), or a socket hidden inside another socket's queue, is not
+ * covered: lib/README.md, "Untrusted peer".
+ */
+void kipc__close_peer_fd(int fd)
+{
+	static const struct linger abort_close = { 1, 0 };
+
+	/* ENOTSOCK for anything else: one cheap syscall. */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close,
+		   sizeof(abort_close));
+	close(fd);
+}
+
+/* Close every fd that came with @m (after recvmsg()). */
+void kipc__scm_close(struct msghdr *m)
+{
+	struct cmsghdr *cm;
+	int i, k, fd;
+
+	if (!m->msg_controllen)
+		return;
+	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (i = 0; i < k; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			kipc__close_peer_fd(fd);
+		}
+	}
+}
+
+/* Read and drop up to @max messages queued on @sock, closing their fds. */
+void kipc__sock_drain(int sock, int max)
+{
+	union {
+		char buf[KIPC_SCM_BUF];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov;
+	struct msghdr m;
+	char byte;
+	ssize_t n;
+
+	while (max-- > 0) {
+		iov.iov_base = &byte;
+		iov.iov_len = 1;
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof(u.buf);
+		n = recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno != ECONNRESET && errno != EINTR)
+			return;
+		if (n >= 0)
+			kipc__scm_close(&m);
+	}
+}
+
+/*
+ * The handshake's fds are in: no more from the peer on @sock. Where the
+ * kernel has SO_PASSRIGHTS (6.16), a peer's sendmsg() with fds fails from
+ * now on; what it queued before is drained here, which must come at a
+ * step after which the peer sends nothing until we answer. True if the
+ * socket is barred; older kernels (ENOPROTOOPT, EINVAL) leave it to the
+ * receive paths and the close.
+ */
+bool kipc__sock_bar_fds(int sock)
+{
+	int off = 0;
+	bool barred;
+
+	barred = !setsockopt(sock, SOL_SOCKET, SO_PASSRIGHTS, &off,
+			     sizeof(off));
+	/* A bound: a peer that hung up reads as endless empty messages. */
+	kipc__sock_drain(sock, KIPC_DRAIN_MAX);
+	return barred;
+}
+
+/* A handshake socket we give up on: what the peer queued goes first. */
+static void drop_sock(int sock)
+{
+	kipc__sock_bar_fds(sock);
+	close(sock);
+}
+
+/* Ours or a peer's: a peer's socket must not linger in our close. */
 static void close_fds(int *fds, int n)
 {
 	while (n-- > 0)
-		close(fds[n]);
+		kipc__close_peer_fd(fds[n]);
 }
 
 static int wire_send(int fd, const struct kipc_wire *w, const int *fds,
@@ -106,7 +212,7 @@ static void wire_reject(int fd, int err)
 static int wire_recv(int fd, struct kipc_wire *w, int *fds, int max, int *nfds)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * (WIRE_MAX_FDS + 1))];
+		char buf[KIPC_SCM_BUF];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = w, .iov_len = sizeof(*w) };
@@ -115,7 +221,7 @@ static int wire_recv(int fd, struct kipc_wire *w, int *fds, int max, int *nfds)
 		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
 	};
 	struct cmsghdr *cm;
-	int got[WIRE_MAX_FDS + 1], n = 0, k, ret = 0;
+	int got[KIPC_SCM_MAX_FD], n = 0, k, ret = 0;
 	ssize_t len;
 
 	len = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -127,17 +233,17 @@ static int wire_recv(int fd, struct kipc_wire *w, int *fds, int max, int *nfds)
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		if (k > WIRE_MAX_FDS + 1 - n)
-			k = WIRE_MAX_FDS + 1 - n;	/* cannot happen: CTRUNC */
+		if (k > KIPC_SCM_MAX_FD - n)
+			k = KIPC_SCM_MAX_FD - n;	/* cannot happen: CTRUNC */
 		memcpy(got + n, CMSG_DATA(cm), sizeof(int) * k);
 		n += k;
 	}
 	/* MSG_CTRUNC with room left for more fds: the kernel stopped
 	 * installing them (RLIMIT_NOFILE; a security module's veto looks
-	 * the same), and we are the one short of fds. A peer that sent more
-	 * than we take fills the buffer first: -EPROTO.
+	 * the same), and we are the one short of fds. The buffer holds as
+	 * many as a message can carry, so it is never the sender's doing.
 	 */
-	if ((m.msg_flags & MSG_CTRUNC) && n < WIRE_MAX_FDS + 1)
+	if ((m.msg_flags & MSG_CTRUNC) && n < KIPC_SCM_MAX_FD)
 		ret = -EMFILE;
 	else if ((m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) ||
 		 len != sizeof(*w) || n > max ||
@@ -286,9 +392,12 @@ void kipc__pending_drop(struct kipc_listener *l, struct kipc_pending *p)
 		}
 	}
 	if (p->fd >= 0) {
-		if (kipc__owner_is_self(&l->owner))
+		if (kipc__owner_is_self(&l->owner)) {
 			epoll_ctl(l->epfd, EPOLL_CTL_DEL, p->fd, NULL);
-		close(p->fd);
+			drop_sock(p->fd);
+		} else {
+			close(p->fd);
+		}
 	}
 	free(p);
 }
@@ -320,13 +429,13 @@ int kipc__sock_accept_new(struct kipc_listener *l)
 		ret = kipc__may_connect(l->uid, l->gid, l->cfg.mode, fd);
 		if (ret) {
 			wire_reject(fd, ret);
-			close(fd);
+			drop_sock(fd);
 			continue;
 		}
 		p = calloc(1, sizeof(*p));
 		if (!p) {
 			wire_reject(fd, -ENOMEM);
-			close(fd);
+			drop_sock(fd);
 			return -ENOMEM;
 		}
 		p->fd = fd;
@@ -349,7 +458,7 @@ int kipc__sock_accept_new(struct kipc_listener *l)
 		if (wire_send(fd, &w, NULL, 0) ||
 		    kipc__epoll_add(l->epfd, fd, EPOLLIN | EPOLLRDHUP,
 				    (uint64_t)(uintptr_t)p)) {
-			close(fd);
+			drop_sock(fd);
 			free(p);
 			continue;
 		}
@@ -381,7 +490,7 @@ static int shm_server(struct kipc_conn *c, int sock, const uint32_t rb[2],
 	peer_view[0] = fds[1];
 	peer_view[1] = fds[2];
 	ret = kipc__shm_adopt(fds[0], KIPC_SIDE_CLIENT, rb, &peer, &peer_len);
-	close(fds[0]);
+	close_fds(fds, 1);	/* anything, if the checks failed */
 	if (ret)
 		goto out_views;
 	ret = kipc__shm_create(KIPC_SIDE_SERVER, rb, &memfd, &map, &len);
@@ -428,6 +537,7 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 	struct kipc_wire w;
 	struct kipc_conn *c;
 	int fd = p->fd, ret, t;
+	bool barred;
 
 	ret = wire_recv(fd, &w, fds, WIRE_MAX_FDS, &nfds);
 	if (ret == -EAGAIN || ret == -EINTR)
@@ -466,6 +576,8 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 	p->fd = -1;
 	kipc__pending_drop(l, p);
+	/* SETUP was the client's last fds; it sends nothing until READY. */
+	barred = kipc__sock_bar_fds(fd);
 
 	c = kipc__conn_alloc(t == KIPC_TRANSPORT_SHM ? &kipc__shm_ops :
 			     &kipc__uds_ops, KIPC_SIDE_SERVER, &l->cfg);
@@ -476,6 +588,7 @@ int kipc__sock_pending_ready(struct kipc_listener *l, struct kipc_pending *p,
 		return -ENOMEM;
 	}
 	c->fd = fd;
+	c->fds_barred = barred;
 	if (t == KIPC_TRANSPORT_SHM)
 		ret = shm_server(c, fd, rb, w.features, fds, nfds, out_fds);
 	else
@@ -507,6 +620,7 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 		      struct kipc_conn **out, bool *sent)
 {
 	int memfd, bell[2], view[2], fds[3], nfds = 0, ret;
+	bool barred = false;
 	struct kipc_conn *c;
 	struct kipc_wire w;
 	size_t len, peer_len;
@@ -539,7 +653,11 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 		ret = -EPROTO;
 	if (ret == -ECONNRESET)
 		ret = -ECONNREFUSED;
-	/* READY's fds: {server memfd, data bell, room bell} */
+	/* READY's fds: {server memfd, data bell, room bell}, the last the
+	 * server sends on this socket.
+	 */
+	if (!ret)
+		barred = kipc__sock_bar_fds(fd);
 	if (!ret)
 		ret = kipc__shm_adopt(fds[0], KIPC_SIDE_SERVER, rb, &peer,
 				      &peer_len);
@@ -549,7 +667,7 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 		munmap(map, len);
 		return ret;
 	}
-	close(fds[0]);
+	close(fds[0]);		/* the server's memfd: checked */
 	c = kipc__conn_alloc(&kipc__shm_ops, KIPC_SIDE_CLIENT, cfg);
 	if (!c) {
 		close_fds(fds + 1, 2);
@@ -558,6 +676,7 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 		munmap(map, len);
 		return -ENOMEM;
 	}
+	c->fds_barred = barred;
 	ret = kipc__shm_setup(c, fd, map, len, peer, peer_len, rb, formats,
 			      bell, fds + 1);
 	if (ret) {
@@ -578,7 +697,12 @@ static int uds_client(int fd, const struct kipc_cfg *cfg,
 	struct kipc_conn *c;
 	struct kipc_wire w;
 	int fds[2], nfds = 0, ret;
+	bool barred;
 
+	/* No fds on uds: barred before SETUP, when the server sends nothing
+	 * until READY (its data may follow that at once).
+	 */
+	barred = kipc__sock_bar_fds(fd);
 	wire_init(&w, KIPC_WIRE_SETUP);
 	w.transports = KIPC_TRANSPORT_UDS;
 	w.uds_max = tx_max;
@@ -594,6 +718,7 @@ static int uds_client(int fd, const struct kipc_cfg *cfg,
 	c = kipc__conn_alloc(&kipc__uds_ops, KIPC_SIDE_CLIENT, cfg);
 	if (!c)
 		return -ENOMEM;
+	c->fds_barred = barred;
 	ret = kipc__uds_setup(c, fd, tx_max,
 			      uds_rx_max(server_max, rb[KIPC_RING_S2C]));
 	if (ret) {
@@ -702,6 +827,6 @@ out_done:
 	if (!ret)
 		return 0;
 out_close:
-	close(fd);
+	drop_sock(fd);
 	return ret;
 }

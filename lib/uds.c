@@ -127,17 +127,27 @@ static ssize_t uds_rx(struct kipc_conn *c, struct iovec *iov, int cnt,
 		      unsigned int flags, int timeout_ms, bool *trunc)
 {
 	int64_t deadline = kipc__deadline(timeout_ms);
-	/* No control buffer: fds a peer might attach are dropped, never
-	 * installed in our table.
+	/* Room for every fd a peer can attach (a kernel without
+	 * SO_PASSRIGHTS lets it): without it the kernel would release them
+	 * in our task, where a lingering socket's close blocks us; we close
+	 * them ourselves (sock.c, "Fds from a peer").
 	 */
+	union {
+		char buf[KIPC_SCM_BUF];
+		struct cmsghdr align;
+	} u;
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
-	int mf = uds_msg_flags(flags, timeout_ms);
+	int mf = uds_msg_flags(flags, timeout_ms) | MSG_CMSG_CLOEXEC;
 	ssize_t n;
 	int ret;
 
 	for (;;) {
 		m.msg_flags = 0;
+		m.msg_control = c->fds_barred ? NULL : u.buf;
+		m.msg_controllen = c->fds_barred ? 0 : sizeof(u.buf);
 		n = recvmsg(c->fd, &m, mf);
+		if (n >= 0)
+			kipc__scm_close(&m);
 		if (n > 0) {
 			*trunc = m.msg_flags & MSG_TRUNC;
 			return n;
@@ -309,8 +319,15 @@ static int uds_commit(struct kipc_conn *c, size_t len, unsigned int flags)
 
 static void uds_free(struct kipc_conn *c)
 {
-	if (c->fd >= 0)
+	/* Unread messages may carry fds (a kernel without SO_PASSRIGHTS):
+	 * the socket's close would release them in our task. Not in a child
+	 * of fork(): the queue is its creator's too.
+	 */
+	if (c->fd >= 0) {
+		if (!c->fds_barred && kipc__owner_is_self(&c->owner))
+			kipc__sock_drain(c->fd, KIPC_DRAIN_MAX);
 		close(c->fd);
+	}
 	free(c->tx.buf);
 	free(c->rx.buf);
 }

@@ -9,7 +9,7 @@
 #include "../harness.h"
 
 extern const struct test_group peer_group, handshake_group, pages_group,
-	formats_group, leftovers_group;
+	formats_group, linger_group, leftovers_group;
 
 TEST_MAIN(&peer_group, &handshake_group, &pages_group, &formats_group,
-	  &leftovers_group)
+	  &linger_group, &leftovers_group)
