@@ -181,8 +181,12 @@ static int wire_send(int fd, const struct kipc_wire *w, const int *fds,
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
 	}
+	/* EPIPE: the peer hung up before it read this, which to every
+	 * caller means what a hang-up seen on receive (-ECONNRESET) does:
+	 * a client's listener refused it (kipc_connect(3): -ECONNREFUSED).
+	 */
 	if (sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) != sizeof(*w))
-		return errno ? -errno : -EPROTO;
+		return errno == EPIPE ? -ECONNRESET : errno ? -errno : -EPROTO;
 	return 0;
 }
 
