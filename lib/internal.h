@@ -361,11 +361,11 @@ int kipc__sock_addr(const char *name, void *sun, socklen_t *len);
  */
 #define KIPC_SCM_MAX_FD		253
 #define KIPC_SCM_BUF		CMSG_SPACE(sizeof(int) * KIPC_SCM_MAX_FD)
-#define KIPC_DRAIN_MAX		256	/* messages read off a socket we drop */
+#define KIPC_DRAIN_MAX		1024	/* messages read off a socket we drop */
 void kipc__close_peer_fd(int fd);
 void kipc__scm_close(struct msghdr *m);
 bool kipc__sock_bar_fds(int sock);
-void kipc__sock_drain(int sock, int max);
+bool kipc__sock_drain(int sock, int max);
 int kipc__may_connect(uid_t owner_uid, gid_t owner_gid, uint32_t mode,
 		      int sock);
 

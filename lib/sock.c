@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -33,8 +34,14 @@
 
 #define WIRE_MAX_FDS	3
 
-#ifndef SO_PASSRIGHTS
-#define SO_PASSRIGHTS	83	/* Linux 6.16 */
+/* Linux 6.16; glibc 2.36 has no name for it. 83 is its number in the
+ * generic socket option table; the architectures with a table of their
+ * own (alpha, mips, parisc, sparc) go without it: there 83 may be another
+ * option, one that accepts 0.
+ */
+#if !defined(SO_PASSRIGHTS) && !defined(__alpha__) && !defined(__mips__) && \
+	!defined(__hppa__) && !defined(__sparc__)
+#define SO_PASSRIGHTS	83
 #endif
 
 int kipc__sock_addr(const char *name, void *addr, socklen_t *len)
@@ -98,8 +105,16 @@ void kipc__scm_close(struct msghdr *m)
 	}
 }
 
-/* Read and drop up to @max messages queued on @sock, closing their fds. */
-void kipc__sock_drain(int sock, int max)
+/*
+ * Read and drop up to @max messages queued on @sock, closing their fds.
+ * True when it read the queue empty (EAGAIN): nothing is left. It also
+ * stops at end-of-stream (a peer that hung up reads as endless empty
+ * messages, each a syscall), that is a read of no bytes and no fds with
+ * no bytes behind it (FIONREAD); an empty message the peer sent looks the
+ * same, so fds it queued behind one in messages of no bytes are left to
+ * the socket's release. False then, and at @max or an error.
+ */
+bool kipc__sock_drain(int sock, int max)
 {
 	union {
 		char buf[KIPC_SCM_BUF];
@@ -107,6 +122,7 @@ void kipc__sock_drain(int sock, int max)
 	} u;
 	struct iovec iov;
 	struct msghdr m;
+	int behind;
 	char byte;
 	ssize_t n;
 
@@ -119,11 +135,19 @@ void kipc__sock_drain(int sock, int max)
 		m.msg_control = u.buf;
 		m.msg_controllen = sizeof(u.buf);
 		n = recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno != ECONNRESET && errno != EINTR)
-			return;
-		if (n >= 0)
-			kipc__scm_close(&m);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return true;
+			if (errno != ECONNRESET && errno != EINTR)
+				return false;
+			continue;
+		}
+		if (!n && !m.msg_controllen &&
+		    (ioctl(sock, FIONREAD, &behind) || !behind))
+			return false;
+		kipc__scm_close(&m);
 	}
+	return false;
 }
 
 /*
@@ -136,14 +160,19 @@ void kipc__sock_drain(int sock, int max)
  */
 bool kipc__sock_bar_fds(int sock)
 {
+	bool barred = false;
 	int off = 0;
-	bool barred;
 
+#ifdef SO_PASSRIGHTS
 	barred = !setsockopt(sock, SOL_SOCKET, SO_PASSRIGHTS, &off,
 			     sizeof(off));
-	/* A bound: a peer that hung up reads as endless empty messages. */
-	kipc__sock_drain(sock, KIPC_DRAIN_MAX);
-	return barred;
+#endif
+	/* Barred for good only once the queue was read empty: fds queued
+	 * before the bar and not drained (KIPC_DRAIN_MAX messages were not
+	 * enough) still need the receive paths' control buffers and the
+	 * drain at close.
+	 */
+	return kipc__sock_drain(sock, KIPC_DRAIN_MAX) && barred;
 }
 
 /* A handshake socket we give up on: what the peer queued goes first. */
@@ -247,10 +276,12 @@ static int wire_recv(int fd, struct kipc_wire *w, int *fds, int max, int *nfds)
 	 * the same), and we are the one short of fds. The buffer holds as
 	 * many as a message can carry, so it is never the sender's doing.
 	 */
-	if ((m.msg_flags & MSG_CTRUNC) && n < KIPC_SCM_MAX_FD)
+	if (n > max)
+		ret = -EPROTO;	/* more than the step allows: the peer's */
+	else if ((m.msg_flags & MSG_CTRUNC) && n < KIPC_SCM_MAX_FD)
 		ret = -EMFILE;
 	else if ((m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) ||
-		 len != sizeof(*w) || n > max ||
+		 len != sizeof(*w) ||
 		 w->magic != KIPC_WIRE_MAGIC ||
 		 w->version != KIPC_WIRE_VERSION)
 		ret = -EPROTO;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -404,6 +405,90 @@ static void t_offer_then_hangup(void)
 	}
 }
 
+/*
+ * A client that passes more fds than its step allows (200 with SETUP)
+ * to a server with room for fewer: the kernel truncates them (MSG_CTRUNC)
+ * as it does when the server is out of fds, but the fault is the
+ * client's. The server drops it (EPROTO) and goes on; it does not report
+ * itself out of fds (kipc_accept() gave -EMFILE, an application backing
+ * off on that would stall for any client that can connect).
+ */
+#define SPOOF_FDS	200
+
+struct spoof_arg {
+	char name[64];
+	int ready[2];
+};
+
+static void spoof_server(void *a)
+{
+	struct spoof_arg *sa = a;
+	struct kipc_listener *l;
+	struct kipc_conn *c;
+	struct kipc_opts o;
+	struct rlimit rl;
+	int fd, free_slots = 0;
+
+	opts_init(&o);
+	o.transport = KIPC_TRANSPORT_SHM;
+	CHECK_OK(kipc_listen(sa->name, &o, &l));
+	/* A limit with 40 free slots below it: fewer than SPOOF_FDS. */
+	for (fd = 0; free_slots < 40; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			free_slots++;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)fd;
+	CHECK_OK(setrlimit(RLIMIT_NOFILE, &rl));
+	CHECK_EQ(write(sa->ready[1], "r", 1), 1);
+	CHECK_EQ(kipc_accept_timeout(l, &c, 0, 500), -ETIMEDOUT);
+	kipc_listener_close(l);
+}
+
+static void t_fd_flood_not_emfile(void)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SPOOF_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct kipc_wire offer, w;
+	struct spoof_arg sa;
+	struct cmsghdr *cm;
+	int fds[SPOOF_FDS], fd, i;
+	pid_t pid;
+	char ch;
+
+	if (env_transport() != KIPC_TRANSPORT_SHM)
+		skip("a shm handshake test: run with KIPC_TRANSPORT=shm");
+	snprintf(sa.name, sizeof(sa.name), "%s", new_name());
+	CHECK_OK(pipe(sa.ready));
+	pid = spawn(spoof_server, &sa);
+	CHECK_EQ(read(sa.ready[0], &ch, 1), 1);
+	fd = raw_connect(sa.name, &offer);
+	raw_setup_init(&w);
+	for (i = 0; i < SPOOF_FDS; i++) {
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		CHECK(fds[i] >= 0);
+	}
+	iov.iov_base = &w;
+	iov.iov_len = sizeof(w);
+	memset(&u, 0, sizeof(u));
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	CHECK_EQ(sendmsg(fd, &m, MSG_NOSIGNAL), (long)sizeof(w));
+	for (i = 0; i < SPOOF_FDS; i++)
+		close(fds[i]);
+	raw_refused(fd);
+	CHECK_EQ(reap(pid, T_MS), 0);
+	close(sa.ready[0]);
+	close(sa.ready[1]);
+}
+
 /* A client whose SETUP claims a ring format the server did not offer is
  * refused with -EPROTONOSUPPORT; a 1.0 server offers none.
  */
@@ -633,4 +718,5 @@ TEST_GROUP(handshake,
 	{ "handshake_formats", t_handshake_formats, 30 },
 	{ "offer_names_dev", t_offer_names_dev, 30 },
 	{ "fork_listener_close", t_fork_listener_close, 30 },
-	{ "offer_then_hangup", t_offer_then_hangup, 30 });
+	{ "offer_then_hangup", t_offer_then_hangup, 30 },
+	{ "fd_flood_not_emfile", t_fd_flood_not_emfile, 30 });

@@ -10,11 +10,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "../harness.h"
@@ -277,8 +279,149 @@ static void t_fds_barred(void)
 	pair_close(&p);
 }
 
+/*
+ * A raw uds client whose SETUP is followed, before the server reads it, by
+ * a flood of one-byte messages (as many as its socket takes, up to 900),
+ * the 300th with a lingering socket attached. The drain at the end of the
+ * handshake once stopped at 256 messages and called the socket barred
+ * all the same: from then on nobody closed the fds behind them but the
+ * socket's release, in kipc_close(), which waited LINGER_S seconds.
+ */
+struct flood_arg {
+	char name[64];
+	int offered[2];
+	int queued[2];
+};
+
+static void flood_client(void *a)
+{
+	struct flood_arg *fa = a;
+	struct kipc_wire offer, w;
+	int fd, ls, keep, big = 4 << 20, i;
+
+	fd = raw_connect(fa->name, &offer);
+	CHECK_EQ(write(fa->offered[1], "o", 1), 1);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	raw_setup_init(&w);
+	w.transports = KIPC_TRANSPORT_UDS;
+	w.caps = 0;
+	w.uds_max = offer.uds_max;
+	raw_send(fd, &w, sizeof(w), NULL, 0);
+	ls = lingering_socket(&keep);
+	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
+	for (i = 0; i < 900; i++) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct cmsghdr *cm;
+
+		if (i == 299) {
+			memset(&u, 0, sizeof(u));
+			m.msg_control = u.buf;
+			m.msg_controllen = sizeof(u.buf);
+			cm = CMSG_FIRSTHDR(&m);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &ls, sizeof(ls));
+		}
+		if (sendmsg(fd, &m, MSG_NOSIGNAL) != 1) {
+			CHECK(errno == EAGAIN && i > 299);
+			break;
+		}
+	}
+	close(ls);		/* the server holds the last reference */
+	CHECK_EQ(write(fa->queued[1], "q", 1), 1);
+	pause();
+}
+
+static void t_drain_overflow(void)
+{
+	struct flood_arg fa;
+	struct kipc_listener *l;
+	struct kipc_conn *s = NULL;
+	struct kipc_opts o;
+	struct pollfd pf;
+	int64_t t0;
+	pid_t child;
+	char ch;
+
+	if (env_transport() != KIPC_TRANSPORT_UDS)
+		skip("uds only: run with KIPC_TRANSPORT=uds");
+	opts_init(&o);
+	o.transport = KIPC_TRANSPORT_UDS;
+	snprintf(fa.name, sizeof(fa.name), "%s", new_name());
+	CHECK_OK(kipc_listen(fa.name, &o, &l));
+	CHECK_OK(pipe(fa.offered));
+	CHECK_OK(pipe(fa.queued));
+	child = spawn(flood_client, &fa);
+	/* Accept the socket and send the OFFER, but read nothing after it
+	 * until the flood is queued behind the SETUP.
+	 */
+	pf.fd = fa.offered[0];
+	pf.events = POLLIN;
+	while (!poll(&pf, 1, 1))
+		CHECK_EQ(kipc_accept(l, &s, KIPC_NONBLOCK), -EAGAIN);
+	CHECK_EQ(read(fa.offered[0], &ch, 1), 1);
+	CHECK_EQ(read(fa.queued[0], &ch, 1), 1);
+	t0 = now_ns();
+	CHECK_OK(kipc_accept_timeout(l, &s, 0, T_MS));
+	check_quick(t0, "an accept that drained a flood");
+	t0 = now_ns();
+	kipc_close(s);
+	check_quick(t0, "kipc_close after a flood with a lingering fd");
+	kill(child, SIGKILL);
+	reap(child, T_MS);
+	kipc_listener_close(l);
+}
+
+/*
+ * kipc__sock_drain(): true only when it read the queue empty; it closes
+ * the fds of what it reads, also behind an empty message when bytes
+ * follow; and a socket whose peer hung up ends it at once (it read 256
+ * empty messages, a syscall each, at every dropped handshake).
+ */
+static void t_drain_semantics(void)
+{
+	int sv[2], fd, keep, n;
+	int64_t t0;
+
+	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	raw_send(sv[0], "a", 1, NULL, 0);
+	raw_send(sv[0], "b", 1, NULL, 0);
+	CHECK(kipc__sock_drain(sv[1], KIPC_DRAIN_MAX));	/* read empty */
+	raw_send(sv[0], "a", 1, NULL, 0);
+	raw_send(sv[0], "b", 1, NULL, 0);
+	CHECK(!kipc__sock_drain(sv[1], 1));		/* stopped at @max */
+	CHECK(kipc__sock_drain(sv[1], KIPC_DRAIN_MAX));
+	/* empty, then a byte with a lingering socket, then hang-up */
+	CHECK_EQ(send(sv[0], "", 0, 0), 0);
+	fd = lingering_socket(&keep);
+	raw_send(sv[0], "x", 1, &fd, 1);
+	close(fd);
+	close(sv[0]);
+	t0 = now_ns();
+	CHECK(!kipc__sock_drain(sv[1], KIPC_DRAIN_MAX));	/* end-of-stream */
+	CHECK_OK(ioctl(sv[1], FIONREAD, &n));
+	CHECK_EQ(n, 0);					/* all of it read */
+	close(sv[1]);
+	check_quick(t0, "a drain and close of a queue with a lingering fd");
+	close(keep);
+	/* A hung-up socket: the drain stops at the first read. */
+	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	close(sv[0]);
+	CHECK(!kipc__sock_drain(sv[1], 2));
+	CHECK(!kipc__sock_drain(sv[1], KIPC_DRAIN_MAX));
+	close(sv[1]);
+}
+
 TEST_GROUP(linger,
 	{ "handshake_linger", t_handshake_linger, 30 },
 	{ "uds_recv_linger", t_uds_recv_linger, 30 },
 	{ "shm_close_linger", t_shm_close_linger, 30 },
-	{ "fds_barred", t_fds_barred, 30 });
+	{ "fds_barred", t_fds_barred, 30 },
+	{ "drain_overflow", t_drain_overflow, 30 },
+	{ "drain_semantics", t_drain_semantics, 30 });
