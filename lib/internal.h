@@ -361,7 +361,11 @@ int kipc__sock_addr(const char *name, void *sun, socklen_t *len);
  */
 #define KIPC_SCM_MAX_FD		253
 #define KIPC_SCM_BUF		CMSG_SPACE(sizeof(int) * KIPC_SCM_MAX_FD)
-#define KIPC_DRAIN_MAX		1024	/* messages read off a socket we drop */
+/* Messages a drain reads at most: more than a socket's send buffer holds
+ * of them up to a wmem_max of 24 MiB (twice that, as SO_SNDBUF may ask,
+ * at ~768 bytes of truesize a message), each one syscall.
+ */
+#define KIPC_DRAIN_MAX		65536
 void kipc__close_peer_fd(int fd);
 void kipc__scm_close(struct msghdr *m);
 bool kipc__sock_bar_fds(int sock);

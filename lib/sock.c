@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -108,21 +107,26 @@ void kipc__scm_close(struct msghdr *m)
 /*
  * Read and drop up to @max messages queued on @sock, closing their fds.
  * True when it read the queue empty (EAGAIN): nothing is left. It also
- * stops at end-of-stream (a peer that hung up reads as endless empty
- * messages, each a syscall), that is a read of no bytes and no fds with
- * no bytes behind it (FIONREAD); an empty message the peer sent looks the
- * same, so fds it queued behind one in messages of no bytes are left to
- * the socket's release. False then, and at @max or an error.
+ * stops at end-of-stream: a peer that hung up reads as endless empty
+ * messages, each a syscall. A read of no bytes and no control data is
+ * that, or an empty message the peer sent, and fds may follow it (in
+ * messages of no bytes too, so FIONREAD cannot tell). With SO_PASSCRED
+ * on, every message read comes with SCM_CREDENTIALS, even one queued
+ * before, and end-of-stream still comes with nothing: so at the first
+ * such read it is turned on (and off again at the end, so that our
+ * sends do not autobind), and the next one is end-of-stream for sure.
+ * False then, and at @max or an error.
  */
 bool kipc__sock_drain(int sock, int max)
 {
 	union {
-		char buf[KIPC_SCM_BUF];
+		char buf[KIPC_SCM_BUF + CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} u;
+	bool emptied = false, creds = false;
+	int on = 1, off = 0;
 	struct iovec iov;
 	struct msghdr m;
-	int behind;
 	char byte;
 	ssize_t n;
 
@@ -136,18 +140,26 @@ bool kipc__sock_drain(int sock, int max)
 		m.msg_controllen = sizeof(u.buf);
 		n = recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n < 0) {
-			if (errno == EAGAIN)
-				return true;
+			if (errno == EAGAIN) {
+				emptied = true;
+				break;
+			}
 			if (errno != ECONNRESET && errno != EINTR)
-				return false;
+				break;
 			continue;
 		}
-		if (!n && !m.msg_controllen &&
-		    (ioctl(sock, FIONREAD, &behind) || !behind))
-			return false;
+		if (!n && !m.msg_controllen) {
+			if (creds || setsockopt(sock, SOL_SOCKET, SO_PASSCRED,
+						&on, sizeof(on)))
+				break;		/* end-of-stream */
+			creds = true;
+			continue;
+		}
 		kipc__scm_close(&m);
 	}
-	return false;
+	if (creds)
+		setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &off, sizeof(off));
+	return emptied;
 }
 
 /*

@@ -418,6 +418,7 @@ static void t_offer_then_hangup(void)
 struct spoof_arg {
 	char name[64];
 	int ready[2];
+	int done[2];
 };
 
 static void spoof_server(void *a)
@@ -426,6 +427,7 @@ static void spoof_server(void *a)
 	struct kipc_listener *l;
 	struct kipc_conn *c;
 	struct kipc_opts o;
+	struct pollfd pf;
 	struct rlimit rl;
 	int fd, free_slots = 0;
 
@@ -439,7 +441,15 @@ static void spoof_server(void *a)
 	rl.rlim_cur = rl.rlim_max = (rlim_t)fd;
 	CHECK_OK(setrlimit(RLIMIT_NOFILE, &rl));
 	CHECK_EQ(write(sa->ready[1], "r", 1), 1);
-	CHECK_EQ(kipc_accept_timeout(l, &c, 0, 500), -ETIMEDOUT);
+	/* Serve (the OFFER, then the SETUP) until the client was refused;
+	 * no accept may report anything but "nothing yet".
+	 */
+	pf.fd = sa->done[0];
+	pf.events = POLLIN;
+	do
+		CHECK_EQ(kipc_accept(l, &c, KIPC_NONBLOCK), -EAGAIN);
+	while (!poll(&pf, 1, 1));
+	CHECK_EQ(kipc_accept(l, &c, KIPC_NONBLOCK), -EAGAIN);
 	kipc_listener_close(l);
 }
 
@@ -462,6 +472,7 @@ static void t_fd_flood_not_emfile(void)
 		skip("a shm handshake test: run with KIPC_TRANSPORT=shm");
 	snprintf(sa.name, sizeof(sa.name), "%s", new_name());
 	CHECK_OK(pipe(sa.ready));
+	CHECK_OK(pipe(sa.done));
 	pid = spawn(spoof_server, &sa);
 	CHECK_EQ(read(sa.ready[0], &ch, 1), 1);
 	fd = raw_connect(sa.name, &offer);
@@ -484,9 +495,12 @@ static void t_fd_flood_not_emfile(void)
 	for (i = 0; i < SPOOF_FDS; i++)
 		close(fds[i]);
 	raw_refused(fd);
+	CHECK_EQ(write(sa.done[1], "d", 1), 1);
 	CHECK_EQ(reap(pid, T_MS), 0);
 	close(sa.ready[0]);
 	close(sa.ready[1]);
+	close(sa.done[0]);
+	close(sa.done[1]);
 }
 
 /* A client whose SETUP claims a ring format the server did not offer is

@@ -280,27 +280,66 @@ static void t_fds_barred(void)
 }
 
 /*
- * A raw uds client whose SETUP is followed, before the server reads it, by
- * a flood of one-byte messages (as many as its socket takes, up to 900),
- * the 300th with a lingering socket attached. The drain at the end of the
- * handshake once stopped at 256 messages and called the socket barred
- * all the same: from then on nobody closed the fds behind them but the
- * socket's release, in kipc_close(), which waited LINGER_S seconds.
+ * A raw uds client whose SETUP is followed, before the server reads it,
+ * by messages that hide a lingering socket from a drain that stops too
+ * early:
+ * - FLOOD: one-byte messages, as many as its socket takes (up to 900; the
+ *   SO_SNDBUF raise lets more than 300 in, the default holds ~278), the
+ *   300th with the socket attached. The drain once stopped at 256 and
+ *   called the socket barred all the same.
+ * - EMPTY: two empty messages, then the socket on a third of no bytes. A
+ *   drain that took a read of nothing with no bytes behind it (FIONREAD)
+ *   for end-of-stream stopped at the first.
+ * Either way nobody closed the socket but the connection socket's
+ * release, in kipc_close(), which waited LINGER_S seconds.
  */
+enum { FLOOD, EMPTY };
+
 struct flood_arg {
 	char name[64];
+	int mode;
 	int offered[2];
+	int go[2];
 	int queued[2];
 };
+
+/* One message of @len bytes ("x" or nothing), with @fd attached if >= 0. */
+static bool send_with_fd(int sock, size_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = "x", .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	}
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == (ssize_t)len;
+}
 
 static void flood_client(void *a)
 {
 	struct flood_arg *fa = a;
 	struct kipc_wire offer, w;
 	int fd, ls, keep, big = 4 << 20, i;
+	char ch;
 
 	fd = raw_connect(fa->name, &offer);
 	CHECK_EQ(write(fa->offered[1], "o", 1), 1);
+	/* Nothing more until the server has stopped reading (its accept
+	 * calls sent the OFFER; the next one reads the SETUP and all this).
+	 */
+	CHECK_EQ(read(fa->go[0], &ch, 1), 1);
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
 	raw_setup_init(&w);
 	w.transports = KIPC_TRANSPORT_UDS;
@@ -308,29 +347,17 @@ static void flood_client(void *a)
 	w.uds_max = offer.uds_max;
 	raw_send(fd, &w, sizeof(w), NULL, 0);
 	ls = lingering_socket(&keep);
-	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
-	for (i = 0; i < 900; i++) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		struct iovec iov = { .iov_base = "x", .iov_len = 1 };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		struct cmsghdr *cm;
-
-		if (i == 299) {
-			memset(&u, 0, sizeof(u));
-			m.msg_control = u.buf;
-			m.msg_controllen = sizeof(u.buf);
-			cm = CMSG_FIRSTHDR(&m);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &ls, sizeof(ls));
-		}
-		if (sendmsg(fd, &m, MSG_NOSIGNAL) != 1) {
-			CHECK(errno == EAGAIN && i > 299);
-			break;
+	if (fa->mode == EMPTY) {
+		CHECK(send_with_fd(fd, 0, -1));
+		CHECK(send_with_fd(fd, 0, -1));
+		CHECK(send_with_fd(fd, 0, ls));
+	} else {
+		CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
+		for (i = 0; i < 900; i++) {
+			if (!send_with_fd(fd, 1, i == 299 ? ls : -1)) {
+				CHECK(errno == EAGAIN && i > 299);
+				break;
+			}
 		}
 	}
 	close(ls);		/* the server holds the last reference */
@@ -338,9 +365,9 @@ static void flood_client(void *a)
 	pause();
 }
 
-static void t_drain_overflow(void)
+static void drain_hidden_fd(int mode)
 {
-	struct flood_arg fa;
+	struct flood_arg fa = { .mode = mode };
 	struct kipc_listener *l;
 	struct kipc_conn *s = NULL;
 	struct kipc_opts o;
@@ -356,37 +383,56 @@ static void t_drain_overflow(void)
 	snprintf(fa.name, sizeof(fa.name), "%s", new_name());
 	CHECK_OK(kipc_listen(fa.name, &o, &l));
 	CHECK_OK(pipe(fa.offered));
+	CHECK_OK(pipe(fa.go));
 	CHECK_OK(pipe(fa.queued));
 	child = spawn(flood_client, &fa);
-	/* Accept the socket and send the OFFER, but read nothing after it
-	 * until the flood is queued behind the SETUP.
+	/* Accept the socket and send the OFFER; the client sends nothing
+	 * more before "go", so these calls never see its SETUP.
 	 */
 	pf.fd = fa.offered[0];
 	pf.events = POLLIN;
 	while (!poll(&pf, 1, 1))
 		CHECK_EQ(kipc_accept(l, &s, KIPC_NONBLOCK), -EAGAIN);
 	CHECK_EQ(read(fa.offered[0], &ch, 1), 1);
+	CHECK_EQ(write(fa.go[1], "g", 1), 1);
 	CHECK_EQ(read(fa.queued[0], &ch, 1), 1);
 	t0 = now_ns();
 	CHECK_OK(kipc_accept_timeout(l, &s, 0, T_MS));
-	check_quick(t0, "an accept that drained a flood");
+	check_quick(t0, "an accept that drained what followed the SETUP");
 	t0 = now_ns();
 	kipc_close(s);
-	check_quick(t0, "kipc_close after a flood with a lingering fd");
+	check_quick(t0, "kipc_close with a lingering fd hidden in the queue");
 	kill(child, SIGKILL);
 	reap(child, T_MS);
 	kipc_listener_close(l);
+	close(fa.offered[0]);
+	close(fa.offered[1]);
+	close(fa.go[0]);
+	close(fa.go[1]);
+	close(fa.queued[0]);
+	close(fa.queued[1]);
+}
+
+static void t_drain_overflow(void)
+{
+	drain_hidden_fd(FLOOD);
+}
+
+static void t_drain_empty_messages(void)
+{
+	drain_hidden_fd(EMPTY);
 }
 
 /*
  * kipc__sock_drain(): true only when it read the queue empty; it closes
- * the fds of what it reads, also behind an empty message when bytes
- * follow; and a socket whose peer hung up ends it at once (it read 256
- * empty messages, a syscall each, at every dropped handshake).
+ * the fds of what it reads, also after empty messages, even when nothing
+ * but empty messages follows; and a hung-up socket ends it at once
+ * (a drain once read all its cap of empty messages there, a syscall
+ * each, at every dropped handshake).
  */
 static void t_drain_semantics(void)
 {
-	int sv[2], fd, keep, n;
+	int sv[2], fd, keep;
 	int64_t t0;
 
 	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
@@ -397,24 +443,24 @@ static void t_drain_semantics(void)
 	raw_send(sv[0], "b", 1, NULL, 0);
 	CHECK(!kipc__sock_drain(sv[1], 1));		/* stopped at @max */
 	CHECK(kipc__sock_drain(sv[1], KIPC_DRAIN_MAX));
-	/* empty, then a byte with a lingering socket, then hang-up */
-	CHECK_EQ(send(sv[0], "", 0, 0), 0);
+	/* empty, empty, then no bytes with a lingering socket, hang-up */
+	CHECK(send_with_fd(sv[0], 0, -1));
+	CHECK(send_with_fd(sv[0], 0, -1));
 	fd = lingering_socket(&keep);
-	raw_send(sv[0], "x", 1, &fd, 1);
+	CHECK(send_with_fd(sv[0], 0, fd));
 	close(fd);
 	close(sv[0]);
 	t0 = now_ns();
 	CHECK(!kipc__sock_drain(sv[1], KIPC_DRAIN_MAX));	/* end-of-stream */
-	CHECK_OK(ioctl(sv[1], FIONREAD, &n));
-	CHECK_EQ(n, 0);					/* all of it read */
 	close(sv[1]);
 	check_quick(t0, "a drain and close of a queue with a lingering fd");
 	close(keep);
-	/* A hung-up socket: the drain stops at the first read. */
+	/* A hung-up socket: the drain stops at once, whatever its cap. */
 	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
 	close(sv[0]);
-	CHECK(!kipc__sock_drain(sv[1], 2));
-	CHECK(!kipc__sock_drain(sv[1], KIPC_DRAIN_MAX));
+	t0 = now_ns();
+	CHECK(!kipc__sock_drain(sv[1], 1 << 26));
+	check_quick(t0, "a drain of a hung-up socket");
 	close(sv[1]);
 }
 
@@ -424,4 +470,5 @@ TEST_GROUP(linger,
 	{ "shm_close_linger", t_shm_close_linger, 30 },
 	{ "fds_barred", t_fds_barred, 30 },
 	{ "drain_overflow", t_drain_overflow, 30 },
+	{ "drain_empty_messages", t_drain_empty_messages, 30 },
 	{ "drain_semantics", t_drain_semantics, 30 });
