@@ -359,6 +359,15 @@ int kipc__sock_addr(const char *name, void *sun, socklen_t *len);
  * with room for them all leaves none for the kernel to release in our
  * task, where a lingering socket's close would block us.
  */
+/* Linux 6.16; glibc 2.36 has no name for it. 83 is its number in the
+ * generic socket option table; the architectures with a table of their
+ * own (alpha, mips, parisc, sparc) go without it: there 83 may be another
+ * option, one that accepts 0.
+ */
+#if !defined(SO_PASSRIGHTS) && !defined(__alpha__) && !defined(__mips__) && \
+	!defined(__hppa__) && !defined(__sparc__)
+#define SO_PASSRIGHTS	83
+#endif
 #define KIPC_SCM_MAX_FD		253
 #define KIPC_SCM_BUF		CMSG_SPACE(sizeof(int) * KIPC_SCM_MAX_FD)
 /* Messages a drain reads at most: more than a socket's send buffer holds

@@ -33,15 +33,6 @@
 
 #define WIRE_MAX_FDS	3
 
-/* Linux 6.16; glibc 2.36 has no name for it. 83 is its number in the
- * generic socket option table; the architectures with a table of their
- * own (alpha, mips, parisc, sparc) go without it: there 83 may be another
- * option, one that accepts 0.
- */
-#if !defined(SO_PASSRIGHTS) && !defined(__alpha__) && !defined(__mips__) && \
-	!defined(__hppa__) && !defined(__sparc__)
-#define SO_PASSRIGHTS	83
-#endif
 
 int kipc__sock_addr(const char *name, void *addr, socklen_t *len)
 {

@@ -23,10 +23,6 @@
 #include "internal.h"
 #include "wire.h"
 
-#ifndef SO_PASSRIGHTS
-#define SO_PASSRIGHTS	83
-#endif
-
 #define LINGER_S	5	/* what a bug costs; the checks allow 2 s */
 
 /* A connected TCP socket whose peer (*keep) never reads, its send queue
@@ -69,23 +65,27 @@ static int lingering_socket(int *keep)
  */
 static void as_old_kernel(struct kipc_conn *c)
 {
+#ifdef SO_PASSRIGHTS
 	int on = 1;
 
 	if (setsockopt(c->fd, SOL_SOCKET, SO_PASSRIGHTS, &on, sizeof(on)))
 		CHECK(errno == ENOPROTOOPT || errno == EINVAL);
+#endif
 	c->fds_barred = false;
 }
 
 static bool kernel_has_passrights(void)
 {
+	bool has = false;
+#ifdef SO_PASSRIGHTS
 	int sv[2], v;
 	socklen_t l = sizeof(v);
-	bool has;
 
 	CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
 	has = !getsockopt(sv[0], SOL_SOCKET, SO_PASSRIGHTS, &v, &l);
 	close(sv[0]);
 	close(sv[1]);
+#endif
 	return has;
 }
 
