@@ -416,7 +416,6 @@ static bool kipc_conn_hand_over_due_locked(struct kipc_conn *c)
  */
 static void kipc_conn_hand_over(struct kipc_conn *c)
 {
-	struct user_struct *old;
 	struct kipc_user *su;
 
 	mutex_lock(&kipc_lock);
@@ -433,14 +432,11 @@ static void kipc_conn_hand_over(struct kipc_conn *c)
 	c->user = su;
 	mutex_unlock(&kipc_lock);
 
-	old = c->locked_user;
-	c->locked_user = c->server_user;
-	c->server_user = NULL;
-	if (c->locked_user)
-		atomic_long_add(c->nr_pages, &c->locked_user->locked_vm);
-	if (old) {
-		atomic_long_sub(c->nr_pages, &old->locked_vm);
-		free_uid(old);
+	kipc_conn_uncharge_memlock(c);
+	if (c->server_user) {
+		atomic_long_add(c->nr_pages, &c->server_user->locked_vm);
+		c->locked_user = c->server_user;
+		c->server_user = NULL;
 	}
 }
 

@@ -379,6 +379,7 @@ void kipc__close_peer_fd(int fd);
 void kipc__scm_close(struct msghdr *m);
 bool kipc__sock_bar_fds(int sock);
 bool kipc__sock_drain(int sock, int max);
+void kipc__sock_close(struct kipc_conn *c);
 int kipc__may_connect(uid_t owner_uid, gid_t owner_gid, uint32_t mode,
 		      int sock);
 

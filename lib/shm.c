@@ -350,16 +350,7 @@ static void shm_free(struct kipc_conn *c)
 		kipc__close_peer_fd(c->tx.bell_fd);
 	if (c->rx.bell_fd >= 0)
 		kipc__close_peer_fd(c->rx.bell_fd);
-	/* Nobody reads the socket after the handshake: fds a peer queued on
-	 * it since (a kernel without SO_PASSRIGHTS) would be released by its
-	 * close, in our task. A child of fork() leaves the queue alone: the
-	 * socket is its creator's too.
-	 */
-	if (c->fd >= 0) {
-		if (!c->fds_barred && kipc__owner_is_self(&c->owner))
-			kipc__sock_drain(c->fd, KIPC_DRAIN_MAX);
-		close(c->fd);
-	}
+	kipc__sock_close(c);
 }
 
 const struct kipc_ops kipc__shm_ops = {

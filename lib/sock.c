@@ -33,7 +33,6 @@
 
 #define WIRE_MAX_FDS	3
 
-
 int kipc__sock_addr(const char *name, void *addr, socklen_t *len)
 {
 	struct sockaddr_un *a = addr;
@@ -176,6 +175,21 @@ bool kipc__sock_bar_fds(int sock)
 	 * drain at close.
 	 */
 	return kipc__sock_drain(sock, KIPC_DRAIN_MAX) && barred;
+}
+
+/*
+ * A connection's socket at its close. Nobody reads it after the handshake:
+ * fds a peer queued on it since (a kernel without SO_PASSRIGHTS) would be
+ * released by the close, in our task, so they are drained first. A child
+ * of fork() leaves the queue alone: the socket is its creator's too.
+ */
+void kipc__sock_close(struct kipc_conn *c)
+{
+	if (c->fd < 0)
+		return;
+	if (!c->fds_barred && kipc__owner_is_self(&c->owner))
+		kipc__sock_drain(c->fd, KIPC_DRAIN_MAX);
+	close(c->fd);
 }
 
 /* A handshake socket we give up on: what the peer queued goes first. */
@@ -694,11 +708,11 @@ static int shm_client(int fd, const struct kipc_cfg *cfg,
 	/* READY's fds: {server memfd, data bell, room bell}, the last the
 	 * server sends on this socket.
 	 */
-	if (!ret)
+	if (!ret) {
 		barred = kipc__sock_bar_fds(fd);
-	if (!ret)
 		ret = kipc__shm_adopt(fds[0], KIPC_SIDE_SERVER, rb, &peer,
 				      &peer_len);
+	}
 	if (ret) {
 		close_fds(fds, nfds);
 		close_fds(bell, 2);

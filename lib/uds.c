@@ -319,15 +319,7 @@ static int uds_commit(struct kipc_conn *c, size_t len, unsigned int flags)
 
 static void uds_free(struct kipc_conn *c)
 {
-	/* Unread messages may carry fds (a kernel without SO_PASSRIGHTS):
-	 * the socket's close would release them in our task. Not in a child
-	 * of fork(): the queue is its creator's too.
-	 */
-	if (c->fd >= 0) {
-		if (!c->fds_barred && kipc__owner_is_self(&c->owner))
-			kipc__sock_drain(c->fd, KIPC_DRAIN_MAX);
-		close(c->fd);
-	}
+	kipc__sock_close(c);	/* unread messages may carry fds */
 	free(c->tx.buf);
 	free(c->rx.buf);
 }

@@ -455,15 +455,8 @@ static void spoof_server(void *a)
 
 static void t_fd_flood_not_emfile(void)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * SPOOF_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct kipc_wire offer, w;
 	struct spoof_arg sa;
-	struct cmsghdr *cm;
 	int fds[SPOOF_FDS], fd, i;
 	pid_t pid;
 	char ch;
@@ -481,17 +474,7 @@ static void t_fd_flood_not_emfile(void)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		CHECK(fds[i] >= 0);
 	}
-	iov.iov_base = &w;
-	iov.iov_len = sizeof(w);
-	memset(&u, 0, sizeof(u));
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	CHECK_EQ(sendmsg(fd, &m, MSG_NOSIGNAL), (long)sizeof(w));
+	raw_send(fd, &w, sizeof(w), fds, SPOOF_FDS);
 	for (i = 0; i < SPOOF_FDS; i++)
 		close(fds[i]);
 	raw_refused(fd);

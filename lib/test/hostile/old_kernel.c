@@ -14,16 +14,26 @@
 
 #include "internal.h"
 
+/* The option that kernel does not know: it fails, as there. */
+static int unknown(int level, int name)
+{
+#ifdef SO_PASSRIGHTS
+	if (level == SOL_SOCKET && name == SO_PASSRIGHTS) {
+		errno = ENOPROTOOPT;
+		return 1;
+	}
+#endif
+	(void)level;
+	(void)name;
+	return 0;
+}
+
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	static int (*real)(int, int, int, const void *, socklen_t);
 
-#ifdef SO_PASSRIGHTS
-	if (level == SOL_SOCKET && name == SO_PASSRIGHTS) {
-		errno = ENOPROTOOPT;
+	if (unknown(level, name))
 		return -1;
-	}
-#endif
 	if (!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "setsockopt");
 	return real(fd, level, name, val, len);
@@ -33,12 +43,8 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	static int (*real)(int, int, int, void *, socklen_t *);
 
-#ifdef SO_PASSRIGHTS
-	if (level == SOL_SOCKET && name == SO_PASSRIGHTS) {
-		errno = ENOPROTOOPT;
+	if (unknown(level, name))
 		return -1;
-	}
-#endif
 	if (!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "getsockopt");
 	return real(fd, level, name, val, len);

@@ -37,17 +37,18 @@ int raw_connect(const char *name, struct kipc_wire *offer)
 	return fd;
 }
 
-void raw_send(int fd, const void *msg, size_t len, const int *fds,
-		     int nfds)
+ssize_t raw_sendmsg(int fd, const void *msg, size_t len, const int *fds,
+		    int nfds)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		char buf[KIPC_SCM_BUF];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 
+	CHECK(nfds >= 0 && nfds <= KIPC_SCM_MAX_FD);
 	if (nfds) {
 		memset(&u, 0, sizeof(u));
 		m.msg_control = u.buf;
@@ -58,7 +59,13 @@ void raw_send(int fd, const void *msg, size_t len, const int *fds,
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
 	}
-	CHECK_EQ(sendmsg(fd, &m, MSG_NOSIGNAL), (long)len);
+	return sendmsg(fd, &m, MSG_NOSIGNAL);
+}
+
+void raw_send(int fd, const void *msg, size_t len, const int *fds,
+		     int nfds)
+{
+	CHECK_EQ(raw_sendmsg(fd, msg, len, fds, nfds), (long)len);
 }
 
 /* The server's answer: REJECT or hang-up, never READY. */

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "internal.h"
 
@@ -17,7 +18,10 @@
 
 /* Connects to @name's socket and reads the server's OFFER; the fd. */
 int raw_connect(const char *name, struct kipc_wire *offer);
-/* One handshake message with @nfds fds (at most 8). */
+/* One message with @nfds fds (at most KIPC_SCM_MAX_FD); sendmsg()'s result. */
+ssize_t raw_sendmsg(int fd, const void *msg, size_t len, const int *fds,
+		    int nfds);
+/* The same, and it must send all @len bytes. */
 void raw_send(int fd, const void *msg, size_t len, const int *fds, int nfds);
 /* One handshake message with its fds (at most 4). */
 void raw_recv(int fd, struct kipc_wire *w, int *fds, int *nfds);
