@@ -251,10 +251,22 @@ static int kipc_may_connect(const struct kipc_listener *l)
 	return -EACCES;
 }
 
+/*
+ * The backlog CONNECT holds a listener to: its own, or max_backlog as it is
+ * now if root has lowered it since LISTEN (as CONNECT does for
+ * max_ring_bytes). Raising it again takes effect at the next wake-up of a
+ * waiting connector (an ACCEPT or a dropped connection).
+ */
+static u32 kipc_listener_backlog(const struct kipc_listener *l)
+{
+	return min_t(u32, l->backlog, READ_ONCE(kipc_max_backlog));
+}
+
 static bool kipc_listener_room(struct kipc_listener *l)
 {
 	return READ_ONCE(l->dead) ||
-	       READ_ONCE(l->nr_queued) + READ_ONCE(l->nr_pending) < l->backlog;
+	       READ_ONCE(l->nr_queued) + READ_ONCE(l->nr_pending) <
+	       kipc_listener_backlog(l);
 }
 
 /*
@@ -272,7 +284,7 @@ static int kipc_listener_reserve_slot(struct kipc_listener *l, bool nonblock)
 			ret = -ECONNREFUSED;
 			break;
 		}
-		if (l->nr_queued + l->nr_pending < l->backlog) {
+		if (l->nr_queued + l->nr_pending < kipc_listener_backlog(l)) {
 			WRITE_ONCE(l->nr_pending, l->nr_pending + 1);
 			ret = 0;
 			break;

@@ -455,6 +455,55 @@ TEST(lowered_module_ring_cap_binds_old_listeners)
 	close(lfd);
 }
 
+/*
+ * The module's max_backlog binds listeners made before root lowered it: a
+ * non-blocking CONNECT past the lowered backlog gets EAGAIN, charging
+ * nothing; an ACCEPT frees a slot under it; raised again, the listener's
+ * own backlog holds.
+ */
+TEST(lowered_module_backlog_binds_old_listeners)
+{
+	unsigned long long old;
+	char name[KIPC_NAME_MAX];
+	int lfd, c[7], sfd, i;
+
+	require_root(_metadata);
+	ASSERT_EQ(0, kt_param_read("max_backlog", &old));
+	ASSERT_LE(4ull, old);
+	kt_name(name, "lowblog");
+	lfd = kt_new_listener(name, 0600, 0, 0, 4);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, kt_param_write("max_backlog", 2));
+	c[0] = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	c[1] = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	c[2] = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	EXPECT_EQ(2, counter("connections"));
+	sfd = kt_accept(lfd, KIPC_ACCEPT_NONBLOCK, NULL);
+	c[3] = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	c[4] = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	EXPECT_EQ(0, kt_param_write("max_backlog", old));
+	EXPECT_LE(0, c[0]);
+	EXPECT_LE(0, c[1]);
+	EXPECT_EQ(-EAGAIN, c[2]);
+	EXPECT_LE(0, sfd);
+	EXPECT_LE(0, c[3]);
+	EXPECT_EQ(-EAGAIN, c[4]);
+	/* Restored: the listener's own 4, with 2 queued. */
+	c[5] = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	c[6] = kt_new_client(name, KIPC_CONNECT_NONBLOCK);
+	EXPECT_LE(0, c[5]);
+	EXPECT_LE(0, c[6]);
+	EXPECT_EQ(-EAGAIN, kt_new_client(name, KIPC_CONNECT_NONBLOCK));
+	EXPECT_EQ(5, counter("connections"));
+	for (i = 0; i < 7; i++)
+		if (c[i] >= 0)
+			close(c[i]);
+	if (sfd >= 0)
+		close(sfd);
+	close(lfd);
+	EXPECT_EQ(0, counter("connections"));
+}
+
 /* Non-zero __reserved in CONNECT is refused. */
 TEST(connect_reserved_einval)
 {

@@ -132,7 +132,8 @@ struct kipc_listen {
  * and can be mmapped and used at once (messages sent before ACCEPT wait in
  * the ring). The connecting process is charged for the pinned ring memory
  * (see "Charging" below). Blocks while the backlog is full unless
- * KIPC_CONNECT_NONBLOCK is given or the fd is O_NONBLOCK.
+ * KIPC_CONNECT_NONBLOCK is given or the fd is O_NONBLOCK. The backlog is
+ * the listener's, or max_backlog if root has lowered it since LISTEN.
  * Errors: ENOENT (no such name), EACCES (mode/uid/gid deny), EAGAIN
  * (backlog full, non-blocking), EINTR, ECONNREFUSED (listener closed while
  * waiting), EMFILE (max_conns_per_user reached), ENOMEM (RLIMIT_MEMLOCK or
