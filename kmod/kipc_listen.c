@@ -262,11 +262,16 @@ static u32 kipc_listener_backlog(const struct kipc_listener *l)
 	return min_t(u32, l->backlog, READ_ONCE(kipc_max_backlog));
 }
 
+/* A free backlog slot; under l->lock, or as a wait condition without it. */
+static bool kipc_listener_has_slot(const struct kipc_listener *l)
+{
+	return READ_ONCE(l->nr_queued) + READ_ONCE(l->nr_pending) <
+	       kipc_listener_backlog(l);
+}
+
 static bool kipc_listener_room(struct kipc_listener *l)
 {
-	return READ_ONCE(l->dead) ||
-	       READ_ONCE(l->nr_queued) + READ_ONCE(l->nr_pending) <
-	       kipc_listener_backlog(l);
+	return READ_ONCE(l->dead) || kipc_listener_has_slot(l);
 }
 
 /*
@@ -284,7 +289,7 @@ static int kipc_listener_reserve_slot(struct kipc_listener *l, bool nonblock)
 			ret = -ECONNREFUSED;
 			break;
 		}
-		if (l->nr_queued + l->nr_pending < kipc_listener_backlog(l)) {
+		if (kipc_listener_has_slot(l)) {
 			WRITE_ONCE(l->nr_pending, l->nr_pending + 1);
 			ret = 0;
 			break;
